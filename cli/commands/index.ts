@@ -1,0 +1,8 @@
+/** Every command module of the CLI, registered in one place. */
+import type { Command } from 'commander';
+import type { CliContext } from '../main';
+import { registerSubnetCommands } from './subnet';
+
+export function registerCommands(program: Command, ctx: CliContext): void {
+  registerSubnetCommands(program, ctx);
+}
