@@ -154,7 +154,10 @@ export function decodeToAgent(raw: string | ArrayBuffer | Uint8Array): Decoded<T
   return decodeWith(ToAgent, raw);
 }
 
-/** Encodes a frame, filling `v`. */
-export function encodeFrame<T extends { type: string }>(frame: Omit<T, 'v'>): string {
+/** A frame without its `v`, per member of a union. */
+export type Unversioned<T> = T extends unknown ? Omit<T, 'v'> : never;
+
+/** Encodes a frame, filling `v`: encodeFrame<FromAgentInput>({type: 'heartbeat'}). */
+export function encodeFrame<T extends { type: string }>(frame: Unversioned<T>): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, ...frame });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME_BYTES, decodeFromAgent, decodeToAgent, encodeFrame, type FromAgent } from '../../core/protocol';
+import { MAX_FRAME_BYTES, decodeFromAgent, decodeToAgent, encodeFrame, type FromAgentInput } from '../../core/protocol';
 
 const hello = {
   v: 1,
@@ -29,7 +29,7 @@ describe('protocol decoding', () => {
   });
 
   it('round-trips frames through encodeFrame', () => {
-    const text = encodeFrame<FromAgent>({ type: 'heartbeat', busyJobId: null });
+    const text = encodeFrame<FromAgentInput>({ type: 'heartbeat' });
     expect(decodeFromAgent(text)).toEqual({ ok: true, frame: { v: 1, type: 'heartbeat', busyJobId: null } });
   });
 });
