@@ -92,6 +92,8 @@ export const FromAgent = z.discriminatedUnion('type', [
     total: z.number().nonnegative(),
   }),
   z.object({ ...base, type: z.literal('result'), ...JobRef, measurement: Measurement }),
+  /** The agent gives the job back unmeasured (shutting down, page closing); it returns to the queue. */
+  z.object({ ...base, type: z.literal('release'), ...JobRef, reason: z.string().max(2000) }),
   z.object({ ...base, type: z.literal('error'), jobId: z.string().max(100).nullable().default(null), message: z.string().max(4000) }),
 ]);
 export type FromAgent = z.infer<typeof FromAgent>;
