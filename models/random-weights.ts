@@ -1,0 +1,108 @@
+/**
+ * Seeded random supernet weights with the reference initialisation (`init_models(net, "he_fout")`,
+ * ofa/utils/my_modules.py): every Conv2d weight ~ N(0, sqrt(2 / (kh * kw * out_channels))) with
+ * its bias zeroed, BN gamma 1 / beta 0, Linear weight ~ U(-1/sqrt(in), 1/sqrt(in)) with bias 0;
+ * untouched by it: running mean 0 / var 1 and the kernel-transform matrices (identity).
+ *
+ * Each tensor is drawn from its own generator seeded by (seed, tensor name), so a tensor does not
+ * depend on which other tensors were generated before: producing only the tensors a subnet needs
+ * gives exactly the values of the full supernet. Tensors are generated lazily and cached.
+ */
+import { ValidationError } from '../core/errors';
+import { createRng } from '../core/rng';
+import type { SpaceDef } from '../core/space';
+import { elementCount, supernetTensorShapes, supernetTensors, type SupernetWeights } from './supernet-tensors';
+
+type InitKind = 'conv' | 'ones' | 'zeros' | 'linear' | 'identity';
+
+/** Which reference initialiser applies to a supernet tensor, from its name. */
+export function initKind(name: string): InitKind {
+  if (name.endsWith('_matrix')) return 'identity';
+  if (name.startsWith('classifier.')) return name.endsWith('.weight') ? 'linear' : 'zeros';
+  if (/\.bn\.(bn\.)?weight$/.test(name) || name.endsWith('.running_var')) return 'ones';
+  if (/\.bn\.(bn\.)?bias$/.test(name) || name.endsWith('.running_mean')) return 'zeros';
+  if (name.endsWith('.bias')) return 'zeros';
+  return 'conv';
+}
+
+/** Fills a tensor with the reference initialisation; `rng` is only used for conv and linear weights. */
+function initialise(name: string, shape: readonly number[], seed: number): Float32Array {
+  const out = new Float32Array(elementCount(shape));
+  const kind = initKind(name);
+  switch (kind) {
+    case 'ones':
+      out.fill(1);
+      break;
+    case 'zeros':
+      break;
+    case 'identity': {
+      const n = shape[0];
+      for (let i = 0; i < n; i++) out[i * n + i] = 1;
+      break;
+    }
+    case 'conv': {
+      // he_fout: n = kernel_h * kernel_w * out_channels (also for depthwise and SE convs).
+      const std = Math.sqrt(2 / (shape[2] * shape[3] * shape[0]));
+      const rng = createRng(`${seed}/${name}`);
+      for (let i = 0; i < out.length; i++) out[i] = rng.normal() * std;
+      break;
+    }
+    case 'linear': {
+      const bound = 1 / Math.sqrt(shape[1]);
+      const rng = createRng(`${seed}/${name}`);
+      for (let i = 0; i < out.length; i++) out[i] = (2 * rng.next() - 1) * bound;
+      break;
+    }
+  }
+  return out;
+}
+
+export function checkSeed(seed: number): number {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new ValidationError(`seed must be a non-negative integer, got ${seed}`);
+  return seed;
+}
+
+/**
+ * The supernet of `space` initialised like the reference with a seed. Lazy: a tensor is drawn on
+ * first use and kept, so reuse one object for many exports of the same (space, seed).
+ * @example exportSubnet({ space, config, weights: randomSupernetWeights(space, 0) })
+ */
+export function randomSupernetWeights(space: SpaceDef, seed: number): SupernetWeights {
+  checkSeed(seed);
+  const shapes = supernetTensorShapes(space);
+  const made = new Map<string, Float32Array>();
+  return {
+    space,
+    source: `random he_fout seed ${seed}`,
+    tensor(name) {
+      let t = made.get(name);
+      if (t) return t;
+      const shape = shapes.get(name);
+      if (!shape) throw new Error(`"${name}" is not a tensor of the ${space.name} supernet`);
+      t = initialise(name, shape, seed);
+      made.set(name, t);
+      return t;
+    },
+  };
+}
+
+/** Every tensor of a weight source, in state_dict order (for writing a checkpoint). */
+export function materializeSupernet(weights: SupernetWeights): Map<string, Float32Array> {
+  return new Map(supernetTensors(weights.space).map((s) => [s.name, weights.tensor(s.name)]));
+}
+
+/** A weight source over tensors held in memory (a trainer's state, a test's hand-made weights). */
+export function inMemoryWeights(space: SpaceDef, tensors: ReadonlyMap<string, Float32Array>, source: string): SupernetWeights {
+  const shapes = supernetTensorShapes(space);
+  return {
+    space,
+    source,
+    tensor(name) {
+      const t = tensors.get(name);
+      if (!t) throw new Error(`${source} has no tensor "${name}"`);
+      const shape = shapes.get(name);
+      if (!shape || t.length !== elementCount(shape)) throw new Error(`${source}: tensor "${name}" has ${t.length} values, expected shape [${shape?.join(', ') ?? '?'}]`);
+      return t;
+    },
+  };
+}
