@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main';
 import { registerSubnetCommands } from './subnet';
+import { registerSubnetExportCommand } from './subnet-export';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerSubnetCommands(program, ctx);
+  registerSubnetExportCommand(program, ctx);
 }
