@@ -1,0 +1,154 @@
+/**
+ * Pareto fronts: for each latency budget the best subnet the search finds, plus the non-dominated
+ * set of everything it evaluated. One evolutionary search runs per budget (the reference's way);
+ * work is shared across budgets where that changes no answer: predictions are memoised (each
+ * distinct subnet is predicted once for the whole front) and every scored subnet enters one Pareto
+ * archive, so a budget's answer is the best subnet found within it by any of the searches. That
+ * also makes the front monotone: a larger budget never gets a worse subnet.
+ */
+import type { SubnetConfig } from '../../core/config';
+import { InfeasibleError, ValidationError } from '../../core/errors';
+import { createRng } from '../../core/rng';
+import type { SpaceDef } from '../../core/space';
+import { subnetId } from '../../core/subnet-id';
+import { ParetoArchive } from './archive';
+import { evolve, REFERENCE_HYPER_PARAMS, type EvolveHyperParams } from './evolve';
+import { probeLatencyRange, type LatencyRange, type RedrawStats } from './feasible';
+import { memoize, type MemoStats } from './memo';
+import type { LatencyModel, Objective, ObjectiveName } from './types';
+
+export interface FrontRequest {
+  space: SpaceDef;
+  latency: LatencyModel;
+  objective: Objective;
+  /** Budgets in ms; sorted and de-duplicated. */
+  budgets: readonly number[];
+  seed: number;
+  hyperParams?: Partial<EvolveHyperParams>;
+  resolutions?: readonly number[];
+  /** Called after each budget's search, in ascending budget order. */
+  onBudget?: (index: number, count: number, budget: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface FrontSubnet {
+  id: string;
+  config: SubnetConfig;
+  /** Predicted latency (ms) on the twin. */
+  latency: number;
+  /** Objective score: predicted top-1 fraction, or MACs for the proxy. */
+  score: number;
+}
+
+export interface FrontPoint extends FrontSubnet {
+  budget: number;
+}
+
+export interface ParetoFront {
+  space: SpaceDef['name'];
+  objective: { name: ObjectiveName; proxy: boolean; label: string; version: string | null };
+  latencyModel: { label: string; version: string | null };
+  seed: number;
+  hyperParams: EvolveHyperParams;
+  /** Best subnet per budget, ascending budgets. */
+  points: FrontPoint[];
+  /** Non-dominated (latency, score) set of every subnet the searches scored, fastest first. */
+  nonDominated: FrontSubnet[];
+  stats: {
+    elapsedMs: number;
+    scored: number;
+    latencyPredictions: MemoStats;
+    objectivePredictions: MemoStats;
+    redraws: RedrawStats;
+    range: { minMs: number; maxMs: number };
+  };
+}
+
+export function normaliseBudgets(budgets: readonly number[]): number[] {
+  if (budgets.length === 0) throw new ValidationError('a front needs at least one latency budget');
+  const bad = budgets.filter((b) => !(Number.isFinite(b) && b > 0));
+  if (bad.length > 0) throw new ValidationError(`latency budgets must be positive numbers of ms; got ${bad.join(', ')}`);
+  return [...new Set(budgets)].sort((a, b) => a - b);
+}
+
+/**
+ * `count` budgets spread evenly from just above the smallest predicted latency (x1.05, so the
+ * search has room) to the largest, rounded to 0.01 ms.
+ */
+export function autoBudgets(range: LatencyRange, count = 10): number[] {
+  if (!Number.isInteger(count) || count < 1) throw new ValidationError(`--auto needs a positive budget count, got ${count}`);
+  const lo = range.min.latency * 1.05;
+  const hi = Math.max(range.max.latency, lo);
+  const round = (v: number) => Math.round(v * 100) / 100;
+  if (count === 1) return [round(hi)];
+  return normaliseBudgets(Array.from({ length: count }, (_, i) => Math.max(round(lo + ((hi - lo) * i) / (count - 1)), round(lo))));
+}
+
+export function computeFront(request: FrontRequest): ParetoFront {
+  const started = performance.now();
+  const { space } = request;
+  const budgets = normaliseBudgets(request.budgets);
+  const resolutions = request.resolutions ?? space.resolutions;
+  const latency = memoize(space, request.latency);
+  const objective = memoize(space, request.objective);
+  const range = probeLatencyRange(space, latency, createRng(`${request.seed}/probe`), resolutions);
+  const infeasible = budgets.filter((b) => b < range.min.latency);
+  if (infeasible.length > 0) {
+    throw new InfeasibleError(
+      `no subnet of ${space.name} fits ${infeasible.join(', ')} ms on ${request.latency.label}: ` +
+        `the smallest predicted latency is ${range.min.latency.toFixed(3)} ms (r=${range.min.config.r})`,
+    );
+  }
+  const archive = new ParetoArchive();
+  const redraws: RedrawStats = { rejected: 0, fallbacks: 0 };
+  let scored = 0;
+  let hyperParams: EvolveHyperParams = { ...REFERENCE_HYPER_PARAMS, ...request.hyperParams };
+  budgets.forEach((budget, index) => {
+    const result = evolve({
+      ...request.hyperParams,
+      space,
+      latency,
+      objective,
+      budget,
+      rng: createRng(`${request.seed}/${budget}`),
+      resolutions,
+      range,
+      signal: request.signal,
+      onScored: (configs, latencies, scores) => archive.addBatch(configs, latencies, scores),
+    });
+    scored += result.scored;
+    redraws.rejected += result.redraws.rejected;
+    redraws.fallbacks += result.redraws.fallbacks;
+    hyperParams = result.hyperParams;
+    request.onBudget?.(index, budgets.length, budget);
+  });
+  const subnet = (c: { config: SubnetConfig; latency: number; score: number }): FrontSubnet => ({
+    id: subnetId(space, c.config),
+    config: c.config,
+    latency: c.latency,
+    score: c.score,
+  });
+  const points = budgets.map((budget) => {
+    const best = archive.bestWithin(budget);
+    // Unreachable after the feasibility check: every search scores at least its feasible population.
+    if (!best) throw new InfeasibleError(`no scored subnet fits ${budget} ms`);
+    return { budget, ...subnet(best) };
+  });
+  return {
+    space: space.name,
+    objective: { name: request.objective.name, proxy: request.objective.proxy, label: request.objective.label, version: request.objective.version },
+    latencyModel: { label: request.latency.label, version: request.latency.version },
+    seed: request.seed,
+    hyperParams,
+    points,
+    nonDominated: archive.list().map(subnet),
+    stats: {
+      elapsedMs: performance.now() - started,
+      scored,
+      latencyPredictions: latency.stats,
+      objectivePredictions: objective.stats,
+      redraws,
+      range: { minMs: range.min.latency, maxMs: range.max.latency },
+    },
+  };
+}
