@@ -211,7 +211,7 @@ export function decodeCheckpoint(bytes: Uint8Array, label = 'checkpoint'): Check
     const first = beyond[0];
     throw new ValidationError(
       `${label}: truncated: tensor "${first.name}" needs data bytes ${first.offset}..${first.offset + first.byteLength} but the file holds ${dataLength}` +
-        (beyond.length > 1 ? ` (${beyond.length - 1} more tensors are cut off)` : ''),
+        (beyond.length > 1 ? ` (${beyond.length - 1} more tensor${beyond.length > 2 ? 's are' : ' is'} cut off)` : ''),
     );
   }
   const byName = new Map(header.tensors.map((t) => [t.name, t]));

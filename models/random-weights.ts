@@ -25,7 +25,46 @@ export function initKind(name: string): InitKind {
   return 'conv';
 }
 
-/** Fills a tensor with the reference initialisation; `rng` is only used for conv and linear weights. */
+/**
+ * A fast local generator for the bulk draws (millions of values): sfc32 seeded from the farm's
+ * seeded Rng, Box-Muller for normals. Same label, same numbers, on every machine.
+ */
+function streamFor(label: string): () => number {
+  const seedRng = createRng(label);
+  let a = Math.floor(seedRng.next() * 4294967296) >>> 0;
+  let b = Math.floor(seedRng.next() * 4294967296) >>> 0;
+  let c = Math.floor(seedRng.next() * 4294967296) >>> 0;
+  let d = Math.floor(seedRng.next() * 4294967296) >>> 0;
+  return () => {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = ((c << 21) | (c >>> 11)) >>> 0;
+    c = (c + t) >>> 0;
+    return t;
+  };
+}
+
+/** N(0, std) into every element (Box-Muller, both values of each pair used). */
+function fillNormal(out: Float32Array, std: number, label: string): void {
+  const next = streamFor(label);
+  for (let i = 0; i < out.length; i += 2) {
+    const u = (next() + 1) / 4294967297; // (0, 1): log(u) is finite
+    const v = next() / 4294967296;
+    const radius = Math.sqrt(-2 * Math.log(u)) * std;
+    out[i] = radius * Math.cos(2 * Math.PI * v);
+    if (i + 1 < out.length) out[i + 1] = radius * Math.sin(2 * Math.PI * v);
+  }
+}
+
+/** U(-bound, bound) into every element. */
+function fillUniform(out: Float32Array, bound: number, label: string): void {
+  const next = streamFor(label);
+  for (let i = 0; i < out.length; i++) out[i] = (2 * (next() / 4294967296) - 1) * bound;
+}
+
+/** Fills a tensor with the reference initialisation; random draws are labelled by (seed, name). */
 function initialise(name: string, shape: readonly number[], seed: number): Float32Array {
   const out = new Float32Array(elementCount(shape));
   const kind = initKind(name);
@@ -42,15 +81,11 @@ function initialise(name: string, shape: readonly number[], seed: number): Float
     }
     case 'conv': {
       // he_fout: n = kernel_h * kernel_w * out_channels (also for depthwise and SE convs).
-      const std = Math.sqrt(2 / (shape[2] * shape[3] * shape[0]));
-      const rng = createRng(`${seed}/${name}`);
-      for (let i = 0; i < out.length; i++) out[i] = rng.normal() * std;
+      fillNormal(out, Math.sqrt(2 / (shape[2] * shape[3] * shape[0])), `${seed}/${name}`);
       break;
     }
     case 'linear': {
-      const bound = 1 / Math.sqrt(shape[1]);
-      const rng = createRng(`${seed}/${name}`);
-      for (let i = 0; i < out.length; i++) out[i] = (2 * rng.next() - 1) * bound;
+      fillUniform(out, 1 / Math.sqrt(shape[1]), `${seed}/${name}`);
       break;
     }
   }
