@@ -123,12 +123,13 @@ export async function runPerfTest(argv: string[], env: PerfTestEnv): Promise<num
   const sessionStart = performance.now();
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(hostModel, {
+    const options: ort.InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
-      intraOpNumThreads: args.intraThreads || undefined,
-      interOpNumThreads: args.interThreads || undefined,
       graphOptimizationLevel: OPT_LEVELS.find(([level]) => level === args.optLevel)?.[1] ?? 'all',
-    });
+    };
+    if (args.intraThreads > 0) options.intraOpNumThreads = args.intraThreads;
+    if (args.interThreads > 0) options.interOpNumThreads = args.interThreads;
+    session = await ort.InferenceSession.create(hostModel, options);
   } catch (error) {
     await env.err(`Load model from ${args.modelPath} failed:${(error as Error).message}\n`);
     return 255;
@@ -206,7 +207,12 @@ export async function runPerfTest(argv: string[], env: PerfTestEnv): Promise<num
     }
     if (args.resultFile !== null) {
       const rows = costs.map((c, i) => `${posix.basename(dirname(modelPath))},${cppDouble(c)},${peak},${cpuPct},${i}\n`).join('');
-      env.vfs.write(Vfs.normalize(args.resultFile, env.cwd), rows, { append: true });
+      try {
+        env.vfs.write(Vfs.normalize(args.resultFile, env.cwd), rows, { append: true });
+      } catch {
+        await env.err(`failed to open result file '${args.resultFile}'. will dump stats to output.\n`);
+        args.stats = true;
+      }
     }
     if (args.stats && format !== '2020') {
       const sorted = costs.slice().sort((x, y) => x - y);

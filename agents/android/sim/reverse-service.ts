@@ -4,6 +4,7 @@
  * The data path is DeviceConnection.openToHost: an app connecting to the device port makes the
  * device open `tcp:<host port>` towards the adb server.
  */
+import type { SimStream } from './stream';
 
 function hex4(text: string): string {
   return Buffer.byteLength(text).toString(16).padStart(4, '0');
@@ -71,4 +72,10 @@ export class ReverseRules {
     for (let port = 38000; port < 39000; port++) if (!this.rules.has(`tcp:${port}`)) return port;
     throw new Error('no free device port');
   }
+}
+
+/** Answers one `reverse:` stream: the reply bytes, then CLSE. */
+export function serveReverse(stream: SimStream, rules: ReverseRules, request: string): void {
+  stream.onData(() => {});
+  void stream.write(rules.handle(request)).then(() => stream.close());
 }

@@ -26,7 +26,7 @@ function fail(message: string): Buffer {
 }
 
 export function serveSync(stream: SimStream, vfs: Vfs, log: (message: string) => void): void {
-  let buffer = Buffer.alloc(0);
+  let buffer: Buffer = Buffer.alloc(0);
   let send: { path: string; mode: number; chunks: Buffer[]; bytes: number } | null = null;
 
   const handle = async (): Promise<void> => {
