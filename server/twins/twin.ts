@@ -14,7 +14,8 @@ import type { TwinMetrics } from './metrics';
 import { LatencyTable, type LatencyTableJson } from './table';
 
 export const TWIN_FORMAT = 'ofa-farm/latency-twin';
-export const TWIN_STATISTICS = ['median', 'min', 'p10'] as const;
+/** What a twin predicts: a stored statistic, or (lab data) p10 or CPU time per run. */
+export const TWIN_STATISTICS = ['median', 'min', 'p10', 'cpu'] as const;
 export type TwinStatistic = (typeof TWIN_STATISTICS)[number];
 
 const Metrics = z.object({
