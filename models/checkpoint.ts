@@ -106,13 +106,14 @@ export function encodeCheckpoint(input: CheckpointInput): Uint8Array {
   if (!input.phase) throw new ValidationError('a checkpoint needs a phase name');
   const specs = supernetTensors(SPACES[input.space]);
   if (input.tensors instanceof Map) {
-    const problems = checkTensorList(
-      input.space,
-      [...input.tensors].map(([name, data]) => {
-        const spec = specs.find((s) => s.name === name);
-        return { name, shape: spec && data.length === elementCount(spec.shape) ? spec.shape : [data.length] };
-      }),
-    );
+    const expected = new Map(specs.map((spec) => [spec.name, spec.shape]));
+    const given = [...input.tensors];
+    // Known names are listed with their expected shape so only the name sets are compared here.
+    const problems = checkTensorList(input.space, given.map(([name]) => ({ name, shape: expected.get(name) ?? [] })));
+    for (const [name, data] of given) {
+      const shape = expected.get(name);
+      if (shape && data.length !== elementCount(shape)) problems.push(`"${name}" has ${data.length} values, expected shape ${shapeText(shape)} (${elementCount(shape)} values)`);
+    }
     if (problems.length > 0) throw listProblems('cannot write checkpoint', problems);
   }
   const entries: Header['tensors'] = [];

@@ -169,8 +169,8 @@ export function encodeModel(model: OnnxModel): Uint8Array {
   return ModelProto.encode(ModelProto.fromObject(model)).finish();
 }
 
-/** Parses ONNX bytes back into plain objects (int64 as numbers, bytes as Uint8Array); for tests and tools. */
+/** Parses ONNX bytes back into plain objects (int64 as numbers); for tests and tools. */
 export function decodeModel(bytes: Uint8Array): OnnxModel {
   const message = ModelProto.decode(bytes);
-  return ModelProto.toObject(message, { longs: Number, bytes: Uint8Array, defaults: true, arrays: true }) as unknown as OnnxModel;
+  return ModelProto.toObject(message, { longs: Number, defaults: true, arrays: true }) as unknown as OnnxModel;
 }
