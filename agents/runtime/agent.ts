@@ -5,7 +5,7 @@
  */
 import { errorMessage } from '../../core/errors';
 import { DeviceDescription, type JobFrame } from '../../core/protocol';
-import { AbortedError, sleep } from './abort';
+import { AbortedError, settlesWithin, sleep } from './abort';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import type { DeviceBackend } from './backend';
 import { Connection, type ConnectionEnd } from './connection';
@@ -239,19 +239,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const job = active as ActiveJob | null;
     if (job) {
       const graceMs = options.graceMs ?? 5_000;
-      const finishedInTime = await Promise.race([job.done.then(() => true), sleep(graceMs).then(() => false)]);
-      if (!finishedInTime) {
+      if (!(await settlesWithin(job.done, graceMs))) {
         log.info('job.abort', { jobId: job.frame.jobId, reason: `still running after the ${graceMs} ms grace period` });
         job.abortedBy = 'stop';
         job.controller.abort(new AbortedError(options.reason ?? 'shutdown'));
-        await Promise.race([job.done, sleep(30_000)]);
+        await settlesWithin(job.done, 30_000);
       }
     }
     // Give just-sent results a moment to be acknowledged; the rest stay in the outbox on disk.
     for (let i = 0; i < 20 && outbox.size > 0 && conn.ready; i++) await sleep(100);
     if (!end) conn.stop(options.reason ?? 'agent stopping');
     const connectionEnd = end ?? (await conn.ended);
-    await Promise.race([opts.backend.close().catch((error) => log.warn('backend.close_failed', { error: errorMessage(error) })), sleep(10_000)]);
+    const closing = opts.backend.close().catch((error) => log.warn('backend.close_failed', { error: errorMessage(error) }));
+    if (!(await settlesWithin(closing, 10_000))) log.warn('backend.close_timeout', { afterMs: 10_000 });
     const exit: AgentExit = { fatal: connectionEnd.fatal, code: connectionEnd.code, message: connectionEnd.message };
     log.info('agent.stopped', { code: exit.code, outbox: outbox.size });
     resolveFinished(exit);

@@ -137,7 +137,7 @@ export function createDiskModelCache(options: DiskModelCacheOptions): ModelSourc
         log.debug('model.cache_hit', { sha256: ref.sha256 });
         return hit;
       }
-      const timeoutMs = (options.baseTimeoutMs ?? 30_000) + (ref.bytes / (options.minBytesPerSecond ?? 256 * 1024)) * 1000;
+      const timeoutMs = Math.ceil((options.baseTimeoutMs ?? 30_000) + (ref.bytes / (options.minBytesPerSecond ?? 256 * 1024)) * 1000);
       let lastError: unknown = null;
       for (let attempt = 1; attempt <= attempts; attempt++) {
         const started = Date.now();

@@ -32,21 +32,19 @@ export function registerAgentEdgeCommand(program: Command, ctx: CliContext): voi
       const token = opts.token ?? process.env.OFA_FARM_DEVICE_TOKEN;
       if (!token) throw new ValidationError('a device token is required: --token T or OFA_FARM_DEVICE_TOKEN');
       const xdg = process.env.XDG_CACHE_HOME;
+      const graceMs = parseInteger(opts.graceMs, '--grace-ms', 0, 600_000);
+      const config = {
+        server: opts.server,
+        token,
+        threads: opts.threads === undefined ? undefined : parseInteger(opts.threads, '--threads', 1, 1024),
+        cacheDir: opts.cache ?? (xdg ? join(xdg, 'ofa-farm') : join(homedir(), '.cache', 'ofa-farm')),
+        host: opts.host,
+        graceMs,
+        logLevel: parseChoice(opts.logLevel, '--log-level', ['debug', 'info', 'warn', 'error'] as const),
+      };
       // Loaded here so that other commands do not pay for onnxruntime's native binding.
       const { start } = await import('../../agents/edge/main');
-      const running = await start(
-        {
-          server: opts.server,
-          token,
-          threads: opts.threads === undefined ? undefined : parseInteger(opts.threads, '--threads', 1, 1024),
-          cacheDir: opts.cache ?? (xdg ? join(xdg, 'ofa-farm') : join(homedir(), '.cache', 'ofa-farm')),
-          host: opts.host,
-          graceMs: parseInteger(opts.graceMs, '--grace-ms', 0, 600_000),
-          logLevel: parseChoice(opts.logLevel, '--log-level', ['debug', 'info', 'warn', 'error'] as const),
-        },
-        { writeLog: (line) => ctx.io.err.write(line) },
-      );
-      const graceMs = parseInteger(opts.graceMs, '--grace-ms', 0, 600_000);
+      const running = await start(config, { writeLog: (line) => ctx.io.err.write(line) });
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals) => {
         signals++;

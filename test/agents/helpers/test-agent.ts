@@ -1,0 +1,39 @@
+/** Starts a real edge agent in-process (runtime + onnxruntime-node + disk cache) against a test peer. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEdgeBackend } from '../../../agents/edge/backend';
+import { startAgent, type AgentOptions, type RunningAgent } from '../../../agents/runtime/agent';
+import { createLogger } from '../../../agents/runtime/log';
+import { createNodePlatform } from '../../../agents/runtime/node-platform';
+import type { ProtocolPeer } from './protocol-peer';
+
+export interface TestAgent {
+  agent: RunningAgent;
+  cacheDir: string;
+  logs: string[];
+}
+
+export const tempDir = (prefix = 'ofa-farm-agent-') => mkdtempSync(join(tmpdir(), prefix));
+
+export async function startTestAgent(peer: ProtocolPeer, options: { token?: string; cacheDir?: string; awaitWelcome?: boolean } & Partial<AgentOptions> = {}): Promise<TestAgent> {
+  const { awaitWelcome = true, ...rest } = options;
+  const cacheDir = options.cacheDir ?? tempDir();
+  const token = options.token ?? peer.token;
+  const logs: string[] = [];
+  const log = createLogger((line) => logs.push(line), { level: 'debug', secrets: [token] });
+  const agent = await startAgent({
+    server: peer.url,
+    token,
+    backend: createEdgeBackend({ threads: 1 }),
+    platform: createNodePlatform({ cacheDir, token, log, models: { attempts: 2 } }),
+    host: 'test-host',
+    log,
+    backoff: { initialMs: 50, maxMs: 400, factor: 2, jitter: 0.5 },
+    resendAfterMs: 60_000,
+    progressIntervalMs: 100,
+    ...rest,
+  });
+  if (awaitWelcome) await peer.waitFor('the agent to be welcomed', () => agent.status().connected);
+  return { agent, cacheDir, logs };
+}
