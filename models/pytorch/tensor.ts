@@ -201,7 +201,9 @@ export class TorchTensor {
     if (this.dtype === 'float32' && this.isContiguous() && this.storage.littleEndian && LITTLE_ENDIAN_HOST) {
       const at = bytes.byteOffset + this.offset * 4;
       if (at % 4 === 0) return new Float32Array(bytes.buffer, at, n);
-      return new Float32Array(bytes.slice(this.offset * 4, this.offset * 4 + n * 4).buffer);
+      const aligned = new Uint8Array(n * 4);
+      aligned.set(bytes.subarray(this.offset * 4, this.offset * 4 + n * 4));
+      return new Float32Array(aligned.buffer);
     }
     const read = elementReader(this.storage);
     const out = new Float32Array(n);

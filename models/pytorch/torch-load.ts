@@ -169,7 +169,9 @@ function loadLegacy(bytes: Uint8Array, label: string): TorchFile {
  * Reads a file written by `torch.save`. Throws a ValidationError naming the file for anything
  * else (an empty, truncated, corrupt or foreign file, a TorchScript archive, the old tar format).
  */
-export function loadTorchFile(bytes: Uint8Array, label: string): TorchFile {
+export function loadTorchFile(input: Uint8Array, label: string): TorchFile {
+  // A Node Buffer's slice() is a view, not a copy: work on a plain Uint8Array view instead.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.length === 0) throw new ValidationError(`${label}: the file is empty`);
   if (startsWith(bytes, 'PK\x03\x04') || startsWith(bytes, 'PK\x05\x06')) {
     if (bytes.length < 22) throw new ValidationError(`${label}: not a readable zip archive (truncated or corrupt): only ${bytes.length} bytes`);

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseSubnetConfig } from '../../../core/config';
 import { SPACES, type SpaceName } from '../../../core/space';
 import { exportSubnet } from '../../../models/export';
-import { importSupernet } from '../../../models/pytorch/import-supernet';
-import { inMemoryWeights } from '../../../models/random-weights';
+import { checkpointWeights, readCheckpoint } from '../../../models/checkpoint';
+import { importSupernetFile } from '../../../models/pytorch/import-supernet';
 import { supernetTensors } from '../../../models/supernet-tensors';
 import { runCli } from '../../helpers/cli';
 import { describeWithTorch, readInput, readReference, relativeError, torchFixture, type ReferenceCase } from './torch-fixtures';
@@ -79,6 +79,8 @@ const VARIANTS: { space: SpaceName; args: string[]; format: string; stateDict: s
 ];
 
 describeWithTorch('supernets saved by PyTorch in every variant import and match the reference forward', () => {
+  const work = mkdtempSync(join(tmpdir(), 'ofa-pth-variants-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
   const dirs: string[] = [];
   beforeAll(async () => {
     for (const v of VARIANTS) dirs.push(await torchFixture('supernet', ['--space', v.space, ...v.args]));
@@ -90,11 +92,13 @@ describeWithTorch('supernets saved by PyTorch in every variant import and match 
     const space = SPACES[v.space];
     const ref = readReference(dir);
     expect(supernetTensors(space).map((t) => [t.name, [...t.shape]])).toEqual(ref.tensors);
-    const { tensors, report } = importSupernet(new Uint8Array(readFileSync(join(dir, 'supernet.pth'))), v.space, 'supernet.pth');
+    // From the file as readFile gives it (a Node Buffer) to a .ofa on disk and back.
+    const out = join(work, `variant-${i}.ofa`);
+    const report = await importSupernetFile({ from: join(dir, 'supernet.pth'), space: v.space, out });
     expect(report.format).toBe(v.format);
     expect(report.stateDict).toBe(v.stateDict);
     expect(report.renamed > 0).toBe(v.renamed);
-    const weights = inMemoryWeights(space, tensors, 'imported');
+    const weights = checkpointWeights(await readCheckpoint(out));
     for (const c of ref.cases) {
       const { bytes } = exportSubnet({ space, config: parseSubnetConfig(space, c.config), weights });
       const logits = await runOnnx(bytes, readInput(dir, c), inputShape(v.space, c));

@@ -18,6 +18,12 @@ import { torchSave } from '../../../models/pytorch/torch-save';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'pytorch');
 const fixture = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
+/** As `readFile` gives it: a Node Buffer, possibly at an unaligned offset of a shared pool. */
+function asBuffer(bytes: Uint8Array, shift: number): Buffer {
+  const pool = Buffer.alloc(bytes.length + shift);
+  pool.set(bytes, shift);
+  return pool.subarray(shift);
+}
 const expected = JSON.parse(readFileSync(join(FIXTURES, 'dtypes.json'), 'utf8')) as Record<string, { shape: number[]; values: number[]; dtype: string }>;
 
 function weightsOf(bytes: Uint8Array, label: string): PyDict {
@@ -44,8 +50,8 @@ describe.each([
     expect(meta.get('bytes')).toEqual(Uint8Array.from([0, 1]));
   });
 
-  it('rebuilds every tensor (all dtypes, strides, offsets, shared storage) as float32', () => {
-    const { dict, where } = locateStateDict(loadTorchFile(bytes, file).root, file);
+  it.each([0, 1, 3])('rebuilds every tensor (all dtypes, strides, offsets, shared storage) as float32 (input at byte offset %i)', (shift) => {
+    const { dict, where } = locateStateDict(loadTorchFile(asBuffer(bytes, shift), file).root, file);
     expect(where).toBe('"weights"');
     expect([...dict.entries.keys()]).toEqual(Object.keys(expected));
     for (const [name, want] of Object.entries(expected)) {
