@@ -14,7 +14,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
-import { ValidationError } from '../core/errors';
+import { FarmError, ValidationError, errorMessage } from '../core/errors';
 import { migrateDb, type MigrateResult } from './migrate';
 import { acquirePgliteLock } from './pglite-lock';
 import * as schema from './schema/index';
@@ -81,6 +81,16 @@ function checkPostgresUrl(url: string): void {
   }
 }
 
+/** Errors reaching or migrating a database say which database (farm errors pass unchanged). */
+async function withLocation<T>(location: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof FarmError) throw error;
+    throw new FarmError(`database at ${location}: ${errorMessage(error)}`);
+  }
+}
+
 export async function openDb(target: DbTarget, options: OpenDbOptions = {}): Promise<DbHandle> {
   const handle = target.kind === 'postgres' ? openPostgres(target.url, target.max ?? 10) : await openPglite(target);
   if (options.migrate ?? true) {
@@ -103,7 +113,7 @@ function openPostgres(url: string, max: number): DbHandle {
     db,
     kind: 'postgres',
     location: redactUrl(url),
-    migrate: () => migrateDb(db),
+    migrate: () => withLocation(redactUrl(url), migrateDb(db)),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -134,7 +144,7 @@ async function openPglite(target: { kind: 'pglite'; dataDir: string } | { kind: 
     db,
     kind: 'pglite',
     location: target.kind === 'pglite' ? resolve(target.dataDir) : 'memory',
-    migrate: () => migrateDb(db),
+    migrate: () => withLocation(target.kind === 'pglite' ? resolve(target.dataDir) : 'memory', migrateDb(db)),
     close: async () => {
       if (closed) return;
       closed = true;

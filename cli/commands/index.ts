@@ -2,13 +2,17 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main';
 import { registerAgentEdgeCommand } from './agent-edge';
+import { registerDbCommands } from './db';
 import { registerSubnetCommands } from './subnet';
 import { registerSubnetExportCommand } from './subnet-export';
+import { registerTrainCommands } from './train';
 import { registerSupernetCommands } from './supernet';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerSubnetCommands(program, ctx);
   registerSubnetExportCommand(program, ctx);
-  registerAgentEdgeCommand(program, ctx);
   registerSupernetCommands(program, ctx);
+  registerAgentEdgeCommand(program, ctx);
+  registerDbCommands(program, ctx);
+  registerTrainCommands(program, ctx);
 }

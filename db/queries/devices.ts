@@ -214,12 +214,13 @@ export async function removeDevice(db: Db, id: string, opts: { now?: Date } = {}
         .set({ status: 'cancelled', lastError: reason, leaseOwner: null, leaseExpiresAt: null, finishedAt: now, updatedAt: now })
         .where(inArray(jobs.id, open.map((j) => j.id)));
     }
-    await countFinished(tx, open, now);
+    // Cancel the sweeps before counting their jobs finished, so none of them ends as "done".
     const cancelled = await tx
       .update(sweeps)
-      .set({ status: 'cancelled', cancelReason: reason, finishedAt: sql`coalesce(${sweeps.finishedAt}, ${now})` })
+      .set({ status: 'cancelled', cancelReason: reason })
       .where(and(eq(sweeps.deviceId, id), eq(sweeps.status, 'active')))
       .returning({ id: sweeps.id });
+    await countFinished(tx, open, now);
     const [device] = await tx
       .update(devices)
       .set({ removedAt: now, status: 'offline', statusSince: now })
