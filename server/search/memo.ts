@@ -8,13 +8,23 @@ import type { SubnetConfig } from '../../core/config';
 import type { SpaceDef } from '../../core/space';
 import type { BatchPredictor } from './types';
 
-/** Canonical key: inactive blocks masked, so configs that build the same network share it. */
+const keys = new WeakMap<SubnetConfig, string>();
+
+/**
+ * Canonical key: inactive blocks masked, so configs that build the same network share it. One
+ * character per value (configs are small integers); cached per config object, since the latency
+ * and objective caches both ask for it.
+ */
 export function configKey(space: SpaceDef, config: SubnetConfig): string {
+  const cached = keys.get(config);
+  if (cached !== undefined) return cached;
   const depth = space.depthChoices[space.depthChoices.length - 1];
-  let key = `${config.r}|${config.d.join(',')}|`;
+  const codes: number[] = [config.r, ...config.d];
   for (let i = 0; i < config.ks.length; i++) {
-    key += i % depth < config.d[Math.floor(i / depth)] ? `${config.ks[i]}${config.e[i]},` : '-,';
+    codes.push(i % depth < config.d[Math.floor(i / depth)] ? config.ks[i] * 64 + config.e[i] : 0);
   }
+  const key = String.fromCharCode(...codes);
+  keys.set(config, key);
   return key;
 }
 
