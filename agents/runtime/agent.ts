@@ -87,6 +87,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const resendAfterMs = opts.resendAfterMs ?? 30_000;
   const progressIntervalMs = opts.progressIntervalMs ?? 1_000;
   let active: ActiveJob | null = null;
+  /** A job that arrived while a cancelled one was still winding down. */
+  let queued: JobFrame | null = null;
   let stopping = false;
   let deviceId: string | null = null;
   let deviceName: string | null = null;
@@ -130,9 +132,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       log.info('job.measured', { ...ref, status: m.status, medianMs: m.stats?.medianMs ?? null, cv: m.stats ? Number(m.stats.cv.toFixed(4)) : null, runs: m.stats?.runs ?? 0, error: m.error });
       const entry: OutboxEntry = { ...ref, measurement: m, createdAt: Date.now() };
       await outbox.add(entry);
-      outbox.due(Date.now(), 0).forEach((e) => {
+      for (const e of outbox.due(Date.now(), resendAfterMs)) {
         if (sendResult(e)) log.info('result.sent', { jobId: e.jobId, attempt: e.attempt, status: e.measurement.status });
-      });
+      }
     } catch (error) {
       if (controller.signal.aborted && job.abortedBy === 'cancel') {
         log.info('job.cancelled', { ...ref });
@@ -146,7 +148,20 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       }
     } finally {
       active = null;
+      const next = queued;
+      queued = null;
+      if (next) startJob(next);
     }
+  };
+
+  const startJob = (frame: JobFrame) => {
+    if (stopping) {
+      send({ type: 'release', jobId: frame.jobId, attempt: frame.attempt, reason: 'agent is stopping' });
+      return;
+    }
+    const job: ActiveJob = { frame, controller: new AbortController(), done: Promise.resolve(), abortedBy: null };
+    active = job;
+    job.done = execute(job);
   };
 
   const handlers = {
@@ -162,6 +177,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       const ref = { jobId: f.jobId, attempt: f.attempt };
       if (active) {
         if (active.frame.jobId === f.jobId && active.frame.attempt === f.attempt) return log.debug('job.duplicate', ref);
+        // A cancelled job winds down within one model run: the next job waits for it, once.
+        if (active.abortedBy === 'cancel' && !queued) {
+          queued = f;
+          return;
+        }
         log.warn('job.refused', { ...ref, reason: `busy with job ${active.frame.jobId}` });
         send({ type: 'release', ...ref, reason: `agent is busy with job ${active.frame.jobId}` });
         return;
@@ -172,13 +192,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         sendResult(measured);
         return;
       }
-      if (stopping) {
-        send({ type: 'release', ...ref, reason: 'agent is stopping' });
-        return;
-      }
-      const job: ActiveJob = { frame: f, controller: new AbortController(), done: Promise.resolve(), abortedBy: null };
-      active = job;
-      job.done = execute(job);
+      startJob(f);
     },
     cancel: (f) => {
       if (active && active.frame.jobId === f.jobId && active.frame.attempt === f.attempt) {

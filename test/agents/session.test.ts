@@ -67,8 +67,12 @@ describe('agent runtime against a protocol peer over a real WebSocket', () => {
     expect(release.reason).toMatch(/busy with job long/);
     const heartbeatsBefore = peer.frames('heartbeat').length;
     peer.send({ type: 'cancel', jobId: 'long', attempt: 1, reason: 'sweep cancelled' });
+    // The next job, sent right after the cancel, waits for the cancelled one to wind down.
+    peer.sendJob(model, 'after-cancel', QUICK_SETTINGS);
+    expect((await peer.waitFor('result after the cancel', () => peer.stored.get('after-cancel@1'))).status).not.toBe('failed');
     await peer.waitFor('an idle heartbeat after the cancel', () => peer.frames('heartbeat').slice(heartbeatsBefore).some((h) => h.busyJobId === null));
     expect(t.agent.status().busyJobId).toBeNull();
+    expect(peer.frames('release').some((r) => r.jobId === 'after-cancel')).toBe(false);
     expect(peer.frames('result').some((r) => r.jobId === 'long')).toBe(false);
     expect(peer.frames('release').some((r) => r.jobId === 'long')).toBe(false);
     expect(t.logs.join('')).toMatch(/job.cancelled jobId=long/);
