@@ -208,7 +208,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       log.info('result.acked', { jobId: f.jobId, attempt: f.attempt, stored: f.stored, known });
     },
     error: (f) => {
-      if (FATAL_ERROR_CODES.has(f.code)) {
+      if (f.code === 'rate_limited') {
+        // Too many failed logins from this address (maybe another agent's): wait, do not give up.
+        const seconds = Number(/retry in (\d+) s/.exec(f.message)?.[1] ?? NaN);
+        const delayMs = Math.min(600_000, Math.max(1_000, Number.isFinite(seconds) ? seconds * 1000 : (opts.backoff ?? DEFAULT_BACKOFF).maxMs));
+        log.warn('agent.rate_limited', { message: f.message, retryInMs: delayMs });
+        conn.retryLater(f.message, delayMs);
+      } else if (FATAL_ERROR_CODES.has(f.code)) {
         log.error('agent.refused', { code: f.code, message: f.message });
         conn.fatal(f.code, f.message);
       } else {

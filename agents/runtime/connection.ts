@@ -93,6 +93,16 @@ export class Connection {
     this.finish({ fatal: true, code, message }, 1000, code);
   }
 
+  /**
+   * A refusal that time fixes (rate limited): drop this socket (its refusal close is then
+   * ignored) and reconnect after at least `delayMs`.
+   */
+  retryLater(reason: string, delayMs: number): void {
+    if (this.state === 'ended') return;
+    this.dropSocket(1000, reason, true);
+    this.lost(-2, reason, delayMs);
+  }
+
   /** Closes politely and stops reconnecting. */
   stop(message = 'agent stopping'): void {
     this.finish({ fatal: false, code: 'stopped', message }, 1000, message);
@@ -138,7 +148,7 @@ export class Connection {
     }, this.opts.connectTimeoutMs);
   }
 
-  private lost(code: number, reason: string): void {
+  private lost(code: number, reason: string, minDelayMs = 0): void {
     if (this.state === 'ended') return;
     const wasReady = this.state === 'ready';
     this.clearTimer();
@@ -158,7 +168,7 @@ export class Connection {
       this.finish({ fatal: true, code: 'unreachable', message: `gave up after ${this.opts.maxAttempts} failed connection attempts (last: ${code} ${reason})` });
       return;
     }
-    const delay = backoffDelay(this.opts.backoff, this.failures - 1, this.opts.random);
+    const delay = Math.max(minDelayMs, backoffDelay(this.opts.backoff, this.failures - 1, this.opts.random));
     this.opts.log.info('ws.disconnected', { code, reason: reason || null, retryInMs: delay, attempt: this.failures });
     this.state = 'waiting';
     this.timer = setTimeout(() => this.connect(), delay);

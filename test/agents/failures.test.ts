@@ -55,6 +55,18 @@ describe('agent runtime failures', () => {
     expect(t.logs.join('')).not.toContain('wrong-token-value');
   });
 
+  it('waits out a rate limit instead of giving up', async () => {
+    const peer = await ProtocolPeer.start();
+    cleanup.push(() => peer.close());
+    peer.rateLimitNext = 1;
+    const started = Date.now();
+    const t = await startTestAgent(peer);
+    cleanup.push(() => t.agent.stop({ graceMs: 0 }));
+    expect(peer.connections).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(t.logs.join('')).toMatch(/agent.rate_limited .*retryInMs=1000/);
+  });
+
   it('reconnects with backoff when the link drops and when the peer restarts on the same port', async () => {
     const { peer, t } = await setup();
     await peer.waitFor('welcome', () => t.agent.status().connected);

@@ -41,6 +41,8 @@ export class ProtocolPeer {
   /** Drop the connection instead of acknowledging the next N results. */
   dropBeforeAck = 0;
   acknowledge = true;
+  /** Answer the next N hellos as a rate-limited address would (error rate_limited, close 4001). */
+  rateLimitNext = 0;
   private socket: WebSocket | null = null;
   private waiters: (() => void)[] = [];
 
@@ -145,7 +147,11 @@ export class ProtocolPeer {
       const frame = decoded.frame;
       this.received.push({ conn, frame });
       if (frame.type === 'hello') {
-        if (!(this.opts.tokens ?? [GOOD_TOKEN]).includes(frame.token)) {
+        if (this.rateLimitNext > 0) {
+          this.rateLimitNext--;
+          ws.send(encodeFrame<ToAgentInput>({ type: 'error', code: 'rate_limited', message: 'too many failed authentications from this address; retry in 1 s' }));
+          ws.close(4001, 'authentication failed');
+        } else if (!(this.opts.tokens ?? [GOOD_TOKEN]).includes(frame.token)) {
           ws.send(encodeFrame<ToAgentInput>({ type: 'error', code: 'auth_failed', message: 'unknown device token' }));
           ws.close(4001, 'auth failed');
         } else {
