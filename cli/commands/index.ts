@@ -7,6 +7,7 @@ import { registerSubnetCommands } from './subnet';
 import { registerSubnetExportCommand } from './subnet-export';
 import { registerTrainCommands } from './train';
 import { registerSupernetCommands } from './supernet';
+import { registerAccuracyImportPredictorCommand } from './accuracy-import-predictor';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerSubnetCommands(program, ctx);
@@ -15,4 +16,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerAgentEdgeCommand(program, ctx);
   registerDbCommands(program, ctx);
   registerTrainCommands(program, ctx);
+  registerAccuracyImportPredictorCommand(program, ctx);
 }
