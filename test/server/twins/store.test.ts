@@ -1,38 +1,20 @@
 import { beforeEach, expect, it } from 'vitest';
 import { subnetCost } from '../../../core/cost';
-import { summarize, type Measurement } from '../../../core/measurement';
 import { SPACES } from '../../../core/space';
-import { leaseNextJob } from '../../../db/queries/queue';
-import { recordResult } from '../../../db/queries/results';
 import type { SubnetRow } from '../../../db/schema/subnets';
 import { deviceSamples, listTwinVersions, loadActiveTwin, refitDeviceTwins } from '../../../server/twins/store';
 import { describeEachDb } from '../../helpers/databases';
-import { okMeasurement, seedDevice, seedSweep } from '../../helpers/db-fixtures';
+import { seedDevice, seedSweep } from '../../helpers/db-fixtures';
+import { measureAll } from './measured-device';
 
 const w10 = SPACES['ofa-mbv3-w1.0'];
-const t = (s: number) => new Date(Date.UTC(2032, 0, 1, 0, 0, s));
-
-/** A measurement whose median is the device's latency for the subnet. */
-function measured(ms: number): Measurement {
-  const m = okMeasurement(ms, 30);
-  return { ...m, stats: summarize(m.samplesMs) };
-}
-
-async function measureAll(db: Parameters<typeof recordResult>[0], deviceId: string, subnets: SubnetRow[], latency: (s: SubnetRow) => number): Promise<void> {
-  const byId = new Map(subnets.map((s) => [s.id, s]));
-  for (let i = 0; i < subnets.length; i++) {
-    const job = (await leaseNextJob(db, { deviceId, ownerId: 'test', leaseMs: 60_000, now: t(i + 1) }))!;
-    await recordResult(db, { jobId: job.id, attempt: 1, deviceId, measurement: measured(latency(byId.get(job.subnetId!)!)), now: t(i + 1) });
-  }
-}
-
 describeEachDb('twin store', (getDb) => {
   beforeEach(() => getDb().reset());
 
   it('refits from stored measurements, versions every round and keeps one active twin', async () => {
     const { db } = getDb();
     const device = await seedDevice(db);
-    const { subnets } = await seedSweep(db, device.id, 30, { startAt: t(0), seed: 5 });
+    const { subnets } = await seedSweep(db, device.id, 30, { startAt: new Date(Date.UTC(2032, 0, 1)), seed: 5 });
     const latency = (s: SubnetRow) => 0.5 + subnetCost(w10, s.config).macs / 40e6;
     await measureAll(db, device.id, subnets, latency);
     expect(await deviceSamples(db, device.id, w10)).toHaveLength(30);
@@ -59,10 +41,10 @@ describeEachDb('twin store', (getDb) => {
     const { db } = getDb();
     const a = await seedDevice(db);
     const b = await seedDevice(db);
-    const { subnets } = await seedSweep(db, a.id, 25, { startAt: t(0), seed: 6 });
+    const { subnets } = await seedSweep(db, a.id, 25, { startAt: new Date(Date.UTC(2032, 0, 1)), seed: 6 });
     await measureAll(db, a.id, subnets, (s) => 0.5 + subnetCost(w10, s.config).macs / 40e6);
     await refitDeviceTwins(db, { deviceId: a.id, deviceName: a.name, space: w10.name });
-    const few = await seedSweep(db, b.id, 6, { startAt: t(0), seed: 7 });
+    const few = await seedSweep(db, b.id, 6, { startAt: new Date(Date.UTC(2032, 0, 1)), seed: 7 });
     await measureAll(db, b.id, few.subnets, (s) => 2 * (0.5 + subnetCost(w10, s.config).macs / 40e6));
     const fitted = await refitDeviceTwins(db, { deviceId: b.id, deviceName: b.name, space: w10.name });
     const transfer = fitted!.report.families.find((f) => f.family === 'transfer')!;
