@@ -151,6 +151,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       const next = queued;
       queued = null;
       if (next) startJob(next);
+      // Say at once that a cancelled job is gone: the coordinator waits for that to dispatch again.
+      else if (job.abortedBy === 'cancel') heartbeat();
     }
   };
 
