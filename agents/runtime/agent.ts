@@ -79,7 +79,12 @@ const FATAL_ERROR_CODES = new Set(['auth_failed', 'bad_version']);
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const log = opts.log ?? silentLogger;
-  const device = DeviceDescription.parse(await opts.backend.describe());
+  const described = DeviceDescription.safeParse(await opts.backend.describe());
+  if (!described.success) {
+    const issue = described.error.issues[0];
+    throw new Error(`the ${opts.backend.kind} backend described its device wrongly: ${issue.path.join('.') || 'description'}: ${issue.message}`);
+  }
+  const device = described.data;
   const outbox = new Outbox(opts.platform.outbox, log);
   const restored = await outbox.load();
   if (restored > 0) log.info('outbox.restored', { results: restored });
@@ -129,9 +134,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         return;
       }
       const m = outcome.measurement;
-      log.info('job.measured', { ...ref, status: m.status, medianMs: m.stats?.medianMs ?? null, cv: m.stats ? Number(m.stats.cv.toFixed(4)) : null, runs: m.stats?.runs ?? 0, error: m.error });
+      log.info('job.measured', { ...ref, status: m.status, medianMs: m.stats ? Number(m.stats.medianMs.toFixed(4)) : null, cv: m.stats ? Number(m.stats.cv.toFixed(4)) : null, runs: m.stats?.runs ?? 0, error: m.error });
       const entry: OutboxEntry = { ...ref, measurement: m, createdAt: Date.now() };
-      await outbox.add(entry);
+      try {
+        await outbox.add(entry);
+      } catch (error) {
+        // Not durable (disk full?): send it anyway; if it is lost, the lease expires and the job is re-queued.
+        log.error('outbox.save_failed', { ...ref, error: errorMessage(error) });
+        if (sendResult(entry)) log.info('result.sent', { ...ref, status: m.status, durable: false });
+        return;
+      }
       for (const e of outbox.due(Date.now(), resendAfterMs)) {
         if (sendResult(e)) log.info('result.sent', { jobId: e.jobId, attempt: e.attempt, status: e.measurement.status });
       }
