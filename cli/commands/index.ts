@@ -8,6 +8,7 @@ import { registerSubnetExportCommand } from './subnet-export';
 import { registerTrainCommands } from './train';
 import { registerSupernetCommands } from './supernet';
 import { registerAccuracyImportPredictorCommand } from './accuracy-import-predictor';
+import { registerAccuracyCommands } from './accuracy';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerSubnetCommands(program, ctx);
@@ -17,4 +18,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerDbCommands(program, ctx);
   registerTrainCommands(program, ctx);
   registerAccuracyImportPredictorCommand(program, ctx);
+  registerAccuracyCommands(program, ctx);
 }
