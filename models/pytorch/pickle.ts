@@ -6,7 +6,8 @@
  * one byte, so work and memory are linear in the input.
  */
 import { ValidationError } from '../../core/errors';
-import { PyDict, PyGlobal, PyOpaque, PySet, PyTuple, type PyValue } from './py-values';
+import { build, callGlobal, decodeLong } from './pickle-calls';
+import { PyDict, PyGlobal, PySet, PyTuple, type PyValue } from './py-values';
 
 export type PyCallable = (args: PyValue[]) => PyValue;
 
@@ -28,44 +29,12 @@ export interface Unpickled {
 }
 
 
+const MAX_LONG_BYTES = 1024;
 const TEXT = new TextDecoder('utf-8', { fatal: true });
 const LATIN1 = new TextDecoder('latin1');
 
 function fail(label: string, at: number, message: string): never {
   throw new ValidationError(`${label}: corrupt pickle at byte ${at}: ${message}`);
-}
-
-/** Little-endian two's-complement integer of n bytes; a number when it is safe, else a bigint. */
-function decodeLong(bytes: Uint8Array): number | bigint {
-  if (bytes.length === 0) return 0;
-  let value = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]);
-  if (bytes[bytes.length - 1] & 0x80) value -= 1n << BigInt(8 * bytes.length);
-  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
-}
-
-function callGlobal(options: UnpickleOptions, callee: PyValue, args: PyValue[], at: number): PyValue {
-  if (callee instanceof PyGlobal) {
-    const fn = options.callables.get(callee.qualified);
-    if (fn) return fn(args);
-    return new PyOpaque(callee, args);
-  }
-  if (callee instanceof PyOpaque) return new PyOpaque(callee.global, args);
-  return fail(options.label, at, 'REDUCE/NEWOBJ applied to something that is not a class or function');
-}
-
-function build(target: PyValue, state: PyValue): void {
-  if (target instanceof PyOpaque) {
-    target.state = state;
-    return;
-  }
-  if (target instanceof PyDict) {
-    const dictState = state instanceof PyTuple ? state.items[0] : state;
-    if (dictState instanceof PyDict) {
-      for (const [k, v] of dictState.entries) if (typeof k === 'string') target.attributes.set(k, v);
-    }
-  }
-  // Tensors and plain values carry no state the farm reads.
 }
 
 /** Runs the pickle at `options.offset` (default 0) up to its STOP opcode. */
@@ -139,7 +108,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
     const t = text.trim().replace(/L$/, '');
     if (t === '01' && text.length <= 3) return true;
     if (t === '00' && text.length <= 3) return false;
-    if (!/^[-+]?\d+$/.test(t)) fail(label, opAt, `"${text}" is not an integer`);
+    if (t.length > MAX_LONG_BYTES * 3 || !/^[-+]?\d+$/.test(t)) fail(label, opAt, `"${text.slice(0, 40)}" is not an integer this reader accepts`);
     const big = BigInt(t);
     return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
   };
@@ -196,8 +165,9 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): Unpickled
         push(decodeLong(take(u8())));
         break;
       case 0x8b: {
-        // LONG4
+        // LONG4 (torch never writes long ones; a huge one would cost quadratic time)
         const n = view.getInt32(need(4), true);
+        if (n > MAX_LONG_BYTES) fail(label, opAt, `an integer of ${n} bytes, longer than the ${MAX_LONG_BYTES} this reader accepts`);
         push(decodeLong(take(n)));
         break;
       }

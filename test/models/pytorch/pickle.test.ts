@@ -93,6 +93,8 @@ describe('pickle reader', () => {
       [p(0x80, 2, 0x4b, 1, 0x29, 0x52, 0x2e), /not a class or function/],
       [p(0x80, 2, 0x4e, 0x51, 0x2e), /persistent id/],
       [p(0x80, 2, 0x8c, 2, 0xc3, 0x28, 0x2e), /not valid UTF-8/],
+      [p(0x80, 2, 0x8b, ...u32(5_000_000), 0x2e), /an integer of 5000000 bytes/],
+      [p(0x80, 2, `I${'9'.repeat(5000)}\n`, 0x2e), /is not an integer this reader accepts/],
     ];
     for (const [bytes, message] of cases) {
       expect(() => load(bytes)).toThrow(ValidationError);
