@@ -8,7 +8,7 @@ import { runPerfTest } from './perf-test';
 import type { SimProfile } from './profile';
 import { androidBuiltins, type AndroidState } from './shell/builtins-android';
 import { fsBuiltins } from './shell/builtins-fs';
-import { Shell, type Builtin, type CommandContext, type ShellHost } from './shell/interpret';
+import { Shell, type Builtin, type CommandContext, type ProcessTable, type ShellHost } from './shell/interpret';
 import type { SimStream } from './stream';
 import { serveSync } from './sync-service';
 import { systemFiles } from './system-files';
@@ -29,6 +29,22 @@ export class SimDevice implements AndroidState, ServiceTable, ShellHost {
   readonly builtins: ReadonlyMap<string, Builtin>;
   readonly reverse = new Map<DeviceConnection, ReverseRules>();
   screenOn = true;
+  private readonly procs = new Map<number, AbortController>();
+  private nextPid = 4000 + Math.floor(Math.random() * 20_000);
+  readonly processes: ProcessTable = {
+    spawn: (controller) => {
+      const pid = this.nextPid++;
+      this.procs.set(pid, controller);
+      return pid;
+    },
+    exit: (pid) => void this.procs.delete(pid),
+    kill: (pid, signal) => {
+      const controller = this.procs.get(pid);
+      if (!controller) return false;
+      if (signal !== 0) controller.abort(signal);
+      return true;
+    },
+  };
   /** Commands run so far, newest last (bounded): what a demo or a test can inspect. */
   readonly history: string[] = [];
 

@@ -5,7 +5,7 @@
  */
 import { cpuCount, type SimProfile } from '../profile';
 import type { ThermalModel } from '../thermal';
-import { type Builtin, type CommandContext } from './interpret';
+import { type Builtin, type CommandContext, type ProcessTable } from './interpret';
 
 export interface AndroidState {
   profile: SimProfile;
@@ -17,7 +17,10 @@ export interface AndroidState {
   /** Opens a VIEW intent's URL (in the headless browser); returns an error text or null. */
   openUrl(url: string): Promise<string | null>;
   forceStop(pkg: string): Promise<void>;
+  processes: ProcessTable;
 }
+
+const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, KILL: 9, TERM: 15, '0': 0, '1': 1, '2': 2, '9': 9, '15': 15 };
 
 const STAY_ON: Record<string, number> = { true: 7, false: 0, ac: 1, usb: 2, wireless: 4 };
 const PLUG_TYPE: Record<string, number> = { none: 0, ac: 1, usb: 2, wireless: 4 };
@@ -245,6 +248,29 @@ export function androidBuiltins(s: AndroidState): Map<string, Builtin> {
   t.set('date', async (ctx) => {
     await out(ctx, ctx.args[1] === '+%s' ? `${Math.floor(Date.now() / 1000)}\n` : `${new Date().toUTCString()}\n`);
     return 0;
+  });
+  t.set('kill', async (ctx) => {
+    let args = ctx.args.slice(1);
+    let signal = 15;
+    if (args[0] === '-s' && args[1]) {
+      signal = SIGNALS[args[1].replace(/^SIG/, '')] ?? -1;
+      args = args.slice(2);
+    } else if (args[0]?.startsWith('-')) {
+      signal = SIGNALS[args[0].slice(1).replace(/^SIG/, '')] ?? -1;
+      args = args.slice(1);
+    }
+    if (signal < 0 || args.length === 0) {
+      await ctx.io.err('usage: kill [-s SIGNAL | -SIGNAL] PID...\n');
+      return 1;
+    }
+    let status = 0;
+    for (const pid of args) {
+      if (!/^\d+$/.test(pid) || !s.processes.kill(Number(pid), signal)) {
+        await ctx.io.err(`kill: ${pid}: No such process\n`);
+        status = 1;
+      }
+    }
+    return status;
   });
   t.set('getenforce', async (ctx) => (await out(ctx, 'Enforcing\n'), 0));
   return t;

@@ -33,8 +33,17 @@ export interface CommandContext {
 
 export type Builtin = (ctx: CommandContext) => Promise<number> | number;
 
+/** The device's process table, so `kill PID` can stop a running shell (and what it runs). */
+export interface ProcessTable {
+  spawn(controller: AbortController): number;
+  exit(pid: number): void;
+  /** Sends a signal (its number); false when no such process. */
+  kill(pid: number, signal: number): boolean;
+}
+
 export interface ShellHost {
   vfs: Vfs;
+  processes: ProcessTable;
   builtins: ReadonlyMap<string, Builtin>;
   /** Runs a file named by path (`/data/local/tmp/x`), or returns null when it is not executable here. */
   execFile(path: string, ctx: CommandContext): Promise<number> | null;
@@ -48,6 +57,11 @@ const SH = '/system/bin/sh';
 const MAX_LOOP_ITERATIONS = 100_000;
 const discard: Writer = async () => {};
 
+/** 128 + the signal number when a `kill` stopped us; SIGHUP when adb closed the stream. */
+function killedStatus(signal: AbortSignal): number {
+  return 128 + (typeof signal.reason === 'number' ? signal.reason : 1);
+}
+
 export function shellMessage(text: string): string {
   return `${SH}: ${text}\n`;
 }
@@ -57,8 +71,19 @@ export class Shell {
 
   constructor(private readonly host: ShellHost) {}
 
-  /** Runs a command line; resolves to its exit status (adb v1 shell does not pass it on). */
-  async run(source: string, io: ShellIo, signal: AbortSignal): Promise<number> {
+  /** Runs a command line as a new process; resolves to its exit status (adb v1 shell does not pass it on). */
+  async run(source: string, io: ShellIo, outer: AbortSignal): Promise<number> {
+    const controller = new AbortController();
+    const pid = this.host.processes.spawn(controller);
+    this.state.vars.set('$', String(pid));
+    try {
+      return await this.runIn(source, io, AbortSignal.any([outer, controller.signal]));
+    } finally {
+      this.host.processes.exit(pid);
+    }
+  }
+
+  private async runIn(source: string, io: ShellIo, signal: AbortSignal): Promise<number> {
     let program: Node;
     try {
       program = parseShell(source);
@@ -73,12 +98,13 @@ export class Shell {
       return await this.exec(program, io, signal);
     } catch (error) {
       if (error instanceof ExitSignal) return error.code;
+      if (signal.aborted) return killedStatus(signal);
       throw error;
     }
   }
 
   private async exec(node: Node, io: ShellIo, signal: AbortSignal): Promise<number> {
-    if (signal.aborted) throw new ExitSignal(130);
+    if (signal.aborted) throw new ExitSignal(killedStatus(signal));
     let status: number;
     switch (node.kind) {
       case 'seq':
@@ -192,6 +218,11 @@ export class Shell {
       exec: (inner, innerIo) => this.command(inner, innerIo, signal),
     };
     if (name === 'exit') throw new ExitSignal(args[1] ? Number(args[1]) & 255 : this.state.lastStatus);
+    if (name === 'exec') {
+      if (args.length === 1) return 0;
+      throw new ExitSignal(await this.command(args.slice(1), io, signal));
+    }
+    if (name === 'sh' && args[1] === '-c' && args[2] !== undefined) return new Shell(this.host).run(args[2], io, signal);
     if (name.includes('/')) {
       const path = Vfs.normalize(name, this.state.cwd);
       const st = this.host.vfs.stat(path);

@@ -62,7 +62,7 @@ function lex(src: string): Token[] {
       else word.push({ type: 'lit', text, quoted });
     };
     const variable = (quoted: boolean): boolean => {
-      const m = /^\$(\?|#|[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_?#][A-Za-z0-9_]*\})/.exec(src.slice(i));
+      const m = /^\$(\?|#|\$|[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_?#][A-Za-z0-9_]*\})/.exec(src.slice(i));
       if (!m) {
         if (src.startsWith('$(', i)) throw new ShellSyntaxError('command substitution $(...) is not supported by the simulator');
         return false;
