@@ -1,0 +1,95 @@
+/**
+ * HTTP: Pareto fronts and twins of a device.
+ *   GET  /api/devices/:name/pareto?space=S&budgets=10,15,20|auto=10&objective=accuracy|macs&seed=K
+ *        computes a front on the device's active twin, stores it, returns it (StoredFront);
+ *        with run=ID it returns that stored front instead.
+ *   GET  /api/devices/:name/fronts?space=S      the device's recent search runs
+ *   GET  /api/devices/:name/twins?space=S       twin versions with their metrics (no model bodies)
+ *   POST /api/devices/:name/twins/refit {space}  fits a new twin version now (admin)
+ * Mount with `app.route('/api', searchRoutes(deps))`; the app's middleware guards POST.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ValidationError } from '../../core/errors';
+import { SPACE_NAMES } from '../../core/space';
+import type { Db } from '../../db/client';
+import { requireDeviceByName } from '../../db/queries/devices';
+import { listTwinVersions, refitDeviceTwins } from '../twins/store';
+import { latestRuns } from './front-store';
+import { computeDeviceFront, MAX_BUDGETS, storedFront } from './pareto-service';
+import { OBJECTIVE_NAMES } from './types';
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ValidationError(`invalid ${what}: ${issue.path.join('.') || what}: ${issue.message}`);
+}
+
+const budgetList = z
+  .string()
+  .max(2000)
+  .transform((text, ctx) => {
+    const values = text.split(',').map((v) => v.trim()).filter(Boolean).map(Number);
+    if (values.length === 0 || values.some((v) => !Number.isFinite(v) || v <= 0)) {
+      ctx.addIssue({ code: 'custom', message: `budgets must be positive numbers of ms separated by commas, got "${text.slice(0, 60)}"` });
+      return z.NEVER;
+    }
+    return values;
+  });
+const intText = (min: number, max: number) => z.string().regex(/^\d{1,9}$/, 'must be an integer').transform(Number).pipe(z.number().int().min(min).max(max));
+
+const ParetoQuery = z.object({
+  space: z.enum(SPACE_NAMES),
+  budgets: budgetList.optional(),
+  auto: intText(1, MAX_BUDGETS).optional(),
+  objective: z.enum(OBJECTIVE_NAMES).default('accuracy'),
+  seed: intText(0, 2 ** 31).optional(),
+  predictor: intText(1, 1e9).optional(),
+  generations: intText(1, 5000).optional(),
+  run: intText(1, Number.MAX_SAFE_INTEGER).optional(),
+});
+
+const SpaceQuery = z.object({ space: z.enum(SPACE_NAMES).optional() });
+const RefitBody = z.object({ space: z.enum(SPACE_NAMES), statistic: z.enum(['median', 'min']).optional(), seed: z.number().int().min(0).optional() });
+
+export function searchRoutes(deps: { db: Db; log?: (line: string) => void }) {
+  return new Hono()
+    .get('/devices/:name/pareto', async (c) => {
+      const q = parse(ParetoQuery, c.req.query(), 'query string');
+      const device = await requireDeviceByName(deps.db, c.req.param('name'));
+      if (q.run !== undefined) return c.json(await storedFront(deps.db, q.run));
+      if (!q.budgets && q.auto === undefined) throw new ValidationError('give budgets=10,15,20 (ms) or auto=N');
+      const front = await computeDeviceFront(deps.db, device, {
+        space: q.space,
+        budgets: q.budgets,
+        auto: q.auto,
+        objective: q.objective,
+        seed: q.seed,
+        predictorVersion: q.predictor,
+        hyperParams: q.generations !== undefined ? { generations: q.generations } : undefined,
+      });
+      return c.json(front);
+    })
+    .get('/devices/:name/fronts', async (c) => {
+      const q = parse(SpaceQuery, c.req.query(), 'query string');
+      const device = await requireDeviceByName(deps.db, c.req.param('name'));
+      const runs = await latestRuns(deps.db, device.id, q.space, 50);
+      return c.json({ runs: runs.map((r) => ({ id: r.id, space: r.space, objective: r.objective, budgetsMs: r.budgetsMs, twinVersion: r.twinVersion, predictorVersion: r.predictorVersion, seed: r.seed, createdAt: r.createdAt.toISOString() })) });
+    })
+    .get('/devices/:name/twins', async (c) => {
+      const q = parse(SpaceQuery, c.req.query(), 'query string');
+      const device = await requireDeviceByName(deps.db, c.req.param('name'));
+      const rows = await listTwinVersions(deps.db, device.id, q.space);
+      return c.json({
+        twins: rows.map((r) => ({ id: r.id, space: r.space, family: r.family, version: r.version, active: r.active, metrics: r.metrics, nMeasurements: r.nMeasurements, createdAt: r.createdAt.toISOString() })),
+      });
+    })
+    .post('/devices/:name/twins/refit', async (c) => {
+      const body = parse(RefitBody, await c.req.json().catch(() => null), 'request body');
+      const device = await requireDeviceByName(deps.db, c.req.param('name'));
+      const fitted = await refitDeviceTwins(deps.db, { deviceId: device.id, deviceName: device.name, space: body.space, statistic: body.statistic, seed: body.seed, onProgress: deps.log });
+      if (!fitted) throw new ValidationError(`device ${device.name} has too few measured subnets of ${body.space} for a twin`);
+      return c.json({ version: fitted.version, report: { ...fitted.report, families: fitted.report.families.map(({ heldOutPoints: _p, ...f }) => f) } });
+    });
+}

@@ -1,0 +1,46 @@
+import { Hono } from 'hono';
+import { beforeEach, expect, it } from 'vitest';
+import { subnetCost } from '../../../core/cost';
+import { FarmError } from '../../../core/errors';
+import { SPACES } from '../../../core/space';
+import { searchRoutes } from '../../../server/search/routes';
+import { describeEachDb } from '../../helpers/databases';
+import { measuredDevice } from '../twins/measured-device';
+
+const w10 = SPACES['ofa-mbv3-w1.0'];
+
+describeEachDb('search routes', (getDb) => {
+  beforeEach(() => getDb().reset());
+
+  it('refits twins, answers fronts and names bad queries', async () => {
+    const { db } = getDb();
+    const { device } = await measuredDevice(db, 12, (s) => 0.4 + subnetCost(w10, s.config).macs / 50e6);
+    const app = new Hono()
+      .onError((error, c) => c.json({ error: { name: error.name, message: error.message } }, (error instanceof FarmError ? error.status : 500) as 400))
+      .route('/api', searchRoutes({ db }));
+    const refit = await app.request(`/api/devices/${device.name}/twins/refit`, { method: 'POST', body: JSON.stringify({ space: w10.name }), headers: { 'content-type': 'application/json' } });
+    expect(refit.status).toBe(200);
+    expect((await refit.json()).version).toBe(1);
+    const twins = await (await app.request(`/api/devices/${device.name}/twins?space=${w10.name}`)).json();
+    expect(twins.twins.filter((t: { active: boolean }) => t.active)).toHaveLength(1);
+
+    const res = await app.request(`/api/devices/${device.name}/pareto?space=${w10.name}&auto=3&objective=macs&generations=5`);
+    expect(res.status).toBe(200);
+    const front = await res.json();
+    expect(front.points).toHaveLength(3);
+    expect(front.objective.proxy).toBe(true);
+    const again = await (await app.request(`/api/devices/${device.name}/pareto?space=${w10.name}&run=${front.runId}`)).json();
+    expect(again.points).toEqual(front.points);
+    const runs = await (await app.request(`/api/devices/${device.name}/fronts`)).json();
+    expect(runs.runs[0].id).toBe(front.runId);
+
+    const bad = await app.request(`/api/devices/${device.name}/pareto?space=${w10.name}&budgets=abc&objective=macs`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.message).toMatch(/budgets must be positive numbers of ms/);
+    const tight = await app.request(`/api/devices/${device.name}/pareto?space=${w10.name}&budgets=0.01&objective=macs`);
+    expect(tight.status).toBe(422);
+    expect((await tight.json()).error.message).toMatch(/no subnet of ofa-mbv3-w1.0 fits 0.01 ms/);
+    const missing = await app.request(`/api/devices/nobody/pareto?space=${w10.name}&auto=2`);
+    expect(missing.status).toBe(404);
+  });
+});
