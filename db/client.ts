@@ -107,7 +107,7 @@ export async function openDb(target: DbTarget, options: OpenDbOptions = {}): Pro
 function openPostgres(url: string, max: number): DbHandle {
   checkPostgresUrl(url);
   const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 10, idle_timeout: 30 });
-  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  const db: Db = drizzlePostgres({ client, schema });
   let closed = false;
   return {
     db,
@@ -138,7 +138,7 @@ async function openPglite(target: { kind: 'pglite'; dataDir: string } | { kind: 
   } else {
     client = await PGlite.create();
   }
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const db: Db = drizzlePglite({ client, schema });
   let closed = false;
   return {
     db,

@@ -26,6 +26,13 @@ function checkLeaseMs(leaseMs: number): void {
   }
 }
 
+/** Job ids travel as strings in the protocol (`String(job.id)`); this reads one back. */
+export function parseJobId(text: string): number {
+  const id = /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(id)) throw new ValidationError(`job id "${text.slice(0, 100)}" is not a valid job id`);
+  return id;
+}
+
 export function hostLockName(hostKey: string): string {
   return `ofa-farm:host:${hostKey}`;
 }

@@ -1,7 +1,7 @@
 import { beforeEach, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors';
 import { LEASE_CAP } from '../../db/queries/job-settle';
-import { expireLeases, extendLease, getJob, getJobContext, leaseNextJob, listLeasedJobs, releaseJob, setJobArtifact } from '../../db/queries/queue';
+import { expireLeases, extendLease, getJob, getJobContext, leaseNextJob, listLeasedJobs, parseJobId, releaseJob, setJobArtifact } from '../../db/queries/queue';
 import { putArtifact } from '../../db/queries/artifacts';
 import { getSweep } from '../../db/queries/sweeps';
 import { describeEachDb } from '../helpers/databases';
@@ -139,3 +139,8 @@ describeEachDb('job queue', (getDb) => {
   });
 });
 
+
+it('parses job ids from the protocol', () => {
+  expect(parseJobId('42')).toBe(42);
+  for (const bad of ['0', '-1', '1.5', 'abc', '', '99999999999999999']) expect(() => parseJobId(bad)).toThrow(ValidationError);
+});
