@@ -5,14 +5,13 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { and, eq, sql } from 'drizzle-orm';
 import { maxConfig, minConfig } from '../../core/config';
 import { ValidationError, errorMessage } from '../../core/errors';
 import type { SpaceName } from '../../core/space';
 import { openDb, type Db } from '../../db/client';
-import { accuracyPredictors } from '../../db/schema/index';
 import { loadAccuracyPredictor, type AccuracyPredictor } from '../../models/accuracy-predictor';
 import { importTutorialPredictor } from '../../models/reference-predictor';
+import { listAccuracyPredictors, saveAccuracyPredictor } from '../../server/search/accuracy-store';
 import { cliDbTarget } from '../farm-home';
 import { commandGroup, type CliContext } from '../main';
 import { parseSpace } from '../options';
@@ -39,43 +38,35 @@ export interface StoredPredictor {
 
 const INSERT_ATTEMPTS = 3;
 
+/** The stored predictor of these exact weights, if any (rows carry the content hash in metrics). */
+async function findStored(db: Db, predictor: AccuracyPredictor): Promise<StoredPredictor | null> {
+  const rows = await listAccuracyPredictors(db, predictor.space);
+  for (const row of rows) {
+    if (row.origin !== 'imported-reference') continue;
+    let hash = (row.metrics as { hash?: unknown }).hash;
+    if (typeof hash !== 'string') {
+      try {
+        hash = loadAccuracyPredictor(row.model).version;
+      } catch {
+        continue; // a row this build cannot read is not the same predictor
+      }
+    }
+    if (hash === predictor.version) return { id: row.id, version: row.version, created: false };
+  }
+  return null;
+}
+
 /** Stores an imported predictor as the space's next version, unless the same weights are stored already. */
 export async function storeImportedPredictor(db: Db, predictor: AccuracyPredictor): Promise<StoredPredictor> {
   for (let attempt = 1; ; attempt++) {
-    const rows = await db
-      .select({ id: accuracyPredictors.id, version: accuracyPredictors.version, model: accuracyPredictors.model })
-      .from(accuracyPredictors)
-      .where(and(eq(accuracyPredictors.space, predictor.space), eq(accuracyPredictors.origin, 'imported-reference')));
-    for (const row of rows) {
-      let same = false;
-      try {
-        same = loadAccuracyPredictor(row.model).version === predictor.version;
-      } catch {
-        // A row this build cannot read is not the same predictor.
-      }
-      if (same) return { id: row.id, version: row.version, created: false };
-    }
-    const [{ next }] = await db
-      .select({ next: sql<number>`coalesce(max(${accuracyPredictors.version}), 0) + 1` })
-      .from(accuracyPredictors)
-      .where(eq(accuracyPredictors.space, predictor.space));
+    const existing = await findStored(db, predictor);
+    if (existing) return existing;
     try {
-      const [row] = await db
-        .insert(accuracyPredictors)
-        .values({
-          space: predictor.space,
-          origin: 'imported-reference',
-          checkpointId: predictor.origin.checkpoint,
-          version: Number(next),
-          metrics: { contentVersion: predictor.version, heldOutRmse: null },
-          model: predictor.toJSON() as unknown as Record<string, unknown>,
-          nRecords: 0,
-        })
-        .returning({ id: accuracyPredictors.id, version: accuracyPredictors.version });
-      return { ...row, created: true };
+      const row = await saveAccuracyPredictor(db, predictor);
+      return { id: row.id, version: row.version, created: true };
     } catch (error) {
       // Another import took the same version number at the same time: look again.
-      if (attempt >= INSERT_ATTEMPTS || !/accuracy_predictors_version_uq|unique/i.test(errorMessage(error))) throw error;
+      if (attempt >= INSERT_ATTEMPTS || !/accuracy_predictors_version_uq|unique|duplicate/i.test(errorMessage(error))) throw error;
     }
   }
 }

@@ -8,11 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeImportedPredictor } from '../../cli/commands/accuracy-import-predictor';
+import type { SubnetConfig } from '../../core/config';
+import { subnetCost } from '../../core/cost';
+import { createRng } from '../../core/rng';
+import { SPACES } from '../../core/space';
 import { openDb } from '../../db/client';
 import { accuracyPredictors } from '../../db/schema/index';
 import { loadAccuracyPredictor } from '../../models/accuracy-predictor';
 import { torchSave, type SaveDict } from '../../models/pytorch/torch-save';
 import { TUTORIAL_PREDICTOR_SIZES, importTutorialPredictor } from '../../models/reference-predictor';
+import { accuracyObjective } from '../../server/search/objective';
+import { loadAccuracyPredictorRow } from '../../server/search/accuracy-store';
+import { evolve } from '../../server/search/evolve';
 import { runCli, spawnCli } from '../helpers/cli';
 import { describeEachDb } from '../helpers/databases';
 
@@ -51,6 +58,23 @@ describeEachDb('storing imported reference predictors', (getDb) => {
     expect(loaded.origin.kind).toBe('imported');
     const configs = [{ ks: Array(20).fill(7), e: Array(20).fill(6), d: Array(5).fill(4), r: 224 }];
     expect(Array.from(loaded.predict(configs))).toEqual(Array.from(a.predict(configs)));
+  });
+
+  it('is what the search takes as the newest predictor of the space, and drives an evolution', async () => {
+    const { db, reset } = getDb();
+    await reset();
+    const imported = importTutorialPredictor(torchSave(tutorialStateDict(3)), { space: 'ofa-mbv3-w1.2', label: 'acc_predictor.pth' });
+    await storeImportedPredictor(db, imported);
+    const newest = await loadAccuracyPredictorRow(db, 'ofa-mbv3-w1.2');
+    expect(newest?.row.origin).toBe('imported-reference');
+    expect(newest?.predictor.version).toBe(imported.version);
+    const space = SPACES['ofa-mbv3-w1.2'];
+    const macs = { predict: (configs: readonly SubnetConfig[]) => Float64Array.from(configs, (c) => subnetCost(space, c).macs / 1e6) };
+    const objective = accuracyObjective(newest!.predictor);
+    const result = evolve({ space, latency: macs, objective, budget: 400, rng: createRng('imported-predictor-search'), populationSize: 20, generations: 5 });
+    expect(result.best.latency).toBeLessThanOrEqual(400);
+    expect(result.best.score).toBeCloseTo(imported.predict([result.best.config])[0], 12);
+    expect(objective.version).toBe(imported.version);
   });
 });
 
