@@ -1,6 +1,11 @@
-/** ONNX artifacts: stored once by the sha256 of their bytes, fetched by hash. */
+/**
+ * ONNX artifacts: stored once by the sha256 of their bytes, fetched by hash. Bytes cross the
+ * driver as base64 text (decode/encode in SQL), not as bytea parameters: PGlite converts bytea to
+ * hex in JavaScript, ~20x slower (a 20 MB model: ~23 s to store and ~5 s to read as bytea, ~1.3 s
+ * and ~0.8 s as base64; measured here under load).
+ */
 import { createHash } from 'node:crypto';
-import { and, eq, getTableColumns } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { ValidationError } from '../../core/errors';
 import type { Db } from '../client';
 import { withDbErrors } from '../errors';
@@ -29,12 +34,13 @@ export async function putArtifact(db: Db, input: NewArtifact): Promise<{ artifac
   if (input.bytes.byteLength === 0) throw new ValidationError('artifact bytes are empty');
   if (input.bytes.byteLength > MAX_ARTIFACT_BYTES) throw new ValidationError(`artifact of ${input.bytes.byteLength} bytes exceeds ${MAX_ARTIFACT_BYTES}`);
   const sha256 = createHash('sha256').update(input.bytes).digest('hex');
+  const base64 = Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength).toString('base64');
   const inserted = await withDbErrors('artifact', () =>
     db
       .insert(artifacts)
       .values({
         sha256,
-        bytes: input.bytes,
+        bytes: sql`decode(${base64}, 'base64')`,
         size: input.bytes.byteLength,
         kind: input.kind,
         space: input.space,
@@ -54,8 +60,14 @@ export async function putArtifact(db: Db, input: NewArtifact): Promise<{ artifac
 /** The artifact with its bytes, or null. */
 export async function getArtifact(db: Db, sha256: string): Promise<ArtifactRow | null> {
   if (!/^[0-9a-f]{64}$/.test(sha256)) return null;
-  const [row] = await db.select().from(artifacts).where(eq(artifacts.sha256, sha256));
-  return row ?? null;
+  const [row] = await db
+    .select({ ...infoColumns, base64: sql<string>`encode(${artifacts.bytes}, 'base64')` })
+    .from(artifacts)
+    .where(eq(artifacts.sha256, sha256));
+  if (!row) return null;
+  const { base64, ...info } = row;
+  const buf = Buffer.from(base64, 'base64');
+  return { ...info, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
 }
 
 /** The artifact without its bytes, or null. */
