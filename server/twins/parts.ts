@@ -44,12 +44,18 @@ export function subnetPartKeys(space: SpaceDef, config: SubnetConfig): string[] 
  * expands variants per input size.
  */
 export function spaceParts(space: SpaceDef, resolutions: readonly number[] = space.resolutions): ExportPart[] {
-  const seen = new Map<string, ExportPart>();
+  return spacePartsAt(space, resolutions).map((p) => p.part);
+}
+
+/** spaceParts with the smallest of the given resolutions at which each part occurs. */
+export function spacePartsAt(space: SpaceDef, resolutions: readonly number[] = space.resolutions): { part: ExportPart; r: number }[] {
+  const seen = new Map<string, { part: ExportPart; r: number }>();
+  let r = 0;
   const add = (part: ExportPart) => {
     const key = partKey(part);
-    if (!seen.has(key)) seen.set(key, part);
+    if (!seen.has(key)) seen.set(key, { part, r });
   };
-  for (const r of resolutions) {
+  for (r of [...resolutions].sort((a, b) => a - b)) {
     // The max-depth min subnet gives every block position's input size and channels at r.
     const skeleton = buildArch(space, { ...minConfig(space, r), d: space.stages.map(() => Math.max(...space.depthChoices)) });
     add({ kind: 'stem', resolution: r });
