@@ -84,7 +84,7 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
   const limiter = new AuthLimiter();
   const registry = new DeviceRegistry(db.db, limiter);
   const artifacts = new ArtifactStore(db.db);
-  const dispatcher = new Dispatcher({ db: db.db, instanceId, leaseMs: opts.leaseMs, artifacts, log });
+  const dispatcher = new Dispatcher({ db: db.db, instanceId, leaseMs: opts.leaseMs, artifacts, log, releaseCooldownMs: opts.heartbeatMs });
   const sweeps = new SweepService(db.db, dispatcher);
   const hub = new AgentHub({
     registry,

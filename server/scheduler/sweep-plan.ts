@@ -8,7 +8,7 @@ import { parseSubnetConfig, uniformConfig, type SubnetConfig } from '../../core/
 import { subnetCost } from '../../core/cost';
 import { ValidationError } from '../../core/errors';
 import type { Rng } from '../../core/rng';
-import { sampleConfig } from '../../core/sample';
+import { sampleConfig, type SampleChoices } from '../../core/sample';
 import type { SpaceDef } from '../../core/space';
 import { subnetId } from '../../core/subnet-id';
 
@@ -42,19 +42,35 @@ export function sampleDistinct(space: SpaceDef, count: number, rng: Rng): Subnet
   return out;
 }
 
+/** Choice lists that pull samples towards the small or the large end of a space. */
+function biasedChoices(space: SpaceDef): SampleChoices[] {
+  const low = <T>(xs: readonly T[], n: number) => xs.slice(0, n);
+  const high = <T>(xs: readonly T[], n: number) => xs.slice(xs.length - n);
+  const { kernelChoices: k, expandChoices: e, depthChoices: d } = space;
+  return [
+    {},
+    { ks: low(k, 1), e: low(e, 1), d: low(d, 1) },
+    { ks: low(k, 2), e: low(e, 2), d: low(d, 2) },
+    { ks: high(k, 2), e: high(e, 2), d: high(d, 2) },
+    { ks: high(k, 1), e: high(e, 1), d: high(d, 1) },
+  ];
+}
+
 /**
- * Subnets spread evenly over the MACs range: a pool of uniform samples (plus the smallest and
- * largest subnet) is cut into `count` equal-width MACs bins, and each bin gives the pool member
- * nearest its centre that is not yet taken. Uniform sampling alone crowds the middle of the range.
+ * Subnets spread evenly over the MACs range. Uniform sampling crowds the middle of the range and
+ * leaves its ends empty, so the pool mixes uniform samples with samples drawn from the small and
+ * the large choices; the range is cut into `count` equal-width MACs bins and each bin gives the
+ * pool member nearest its centre that is not yet taken.
  */
 export function macsStratified(space: SpaceDef, count: number, rng: Rng): SubnetConfig[] {
-  const poolSize = Math.max(200, count * 20);
-  const minR = space.resolutions[0];
-  const maxR = space.resolutions[space.resolutions.length - 1];
-  const extremes = [uniformConfig(space, { k: space.kernelChoices[0], e: space.expandChoices[0], d: space.depthChoices[0], r: minR }),
-    uniformConfig(space, { k: space.kernelChoices.at(-1)!, e: space.expandChoices.at(-1)!, d: space.depthChoices.at(-1)!, r: maxR })];
-  const pool = [...extremes, ...sampleDistinct(space, poolSize, rng)].map((config) => ({ config, macs: subnetCost(space, config).macs }));
-  const unique = [...new Map(pool.map((p) => [subnetId(space, p.config), p])).values()].sort((a, b) => a.macs - b.macs);
+  const poolSize = Math.max(250, count * 20);
+  const modes = biasedChoices(space);
+  const pool = new Map<string, { config: SubnetConfig; macs: number }>();
+  for (let i = 0; i < poolSize; i++) {
+    const config = sampleConfig(space, rng, modes[i % modes.length]);
+    pool.set(subnetId(space, config), { config, macs: subnetCost(space, config).macs });
+  }
+  const unique = [...pool.values()].sort((a, b) => a.macs - b.macs);
   if (unique.length < count) throw new ValidationError(`could only draw ${unique.length} distinct subnets of ${space.name}, ${count} asked`);
   const lo = unique[0].macs;
   const hi = unique[unique.length - 1].macs;
@@ -66,7 +82,7 @@ export function macsStratified(space: SpaceDef, count: number, rng: Rng): Subnet
     taken.add(best);
     out.push(unique[best].config);
   }
-  return out;
+  return rng.shuffle(out);
 }
 
 /** Index of the untaken pool member (sorted by MACs) nearest `centre`: binary search, then outwards. */
