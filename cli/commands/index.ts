@@ -3,6 +3,10 @@ import type { Command } from 'commander';
 import type { CliContext } from '../main';
 import { registerAgentEdgeCommand } from './agent-edge';
 import { registerDbCommands } from './db';
+import { registerDeviceCommands } from './device';
+import { registerMeasurementsCommand } from './measurements';
+import { registerServeCommand } from './serve';
+import { registerSweepCommands } from './sweep';
 import { registerSubnetCommands } from './subnet';
 import { registerSubnetExportCommand } from './subnet-export';
 import { registerTrainCommands } from './train';
@@ -19,4 +23,8 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerTrainCommands(program, ctx);
   registerAccuracyImportPredictorCommand(program, ctx);
   registerAccuracyCommands(program, ctx);
+  registerServeCommand(program, ctx);
+  registerDeviceCommands(program, ctx);
+  registerSweepCommands(program, ctx);
+  registerMeasurementsCommand(program, ctx);
 }
