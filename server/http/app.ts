@@ -13,6 +13,7 @@ import { artifactRoutes } from './routes/artifacts';
 import { deviceRoutes } from './routes/devices';
 import { measurementRoutes } from './routes/measurements';
 import { sweepRoutes } from './routes/sweeps';
+import { searchRoutes } from '../search/routes';
 
 /** Mutating routes that authenticate with something other than the admin token. */
 const OWN_AUTH = new Set(['/api/enroll']);
@@ -40,6 +41,7 @@ export function buildApp(deps: AppDeps) {
     .route('/api', deviceRoutes(deps))
     .route('/api', sweepRoutes(deps))
     .route('/api', measurementRoutes(deps))
+    .route('/api', searchRoutes(deps))
     .route('/', artifactRoutes(deps));
 }
 
