@@ -18,6 +18,7 @@ import { Reaper } from './registry/reaper';
 import { DeviceRegistry } from './registry/registry';
 import { Dispatcher } from './scheduler/dispatcher';
 import { SweepService } from './scheduler/sweeps';
+import { TwinRefitter } from './twins/refitter';
 import { AgentHub } from './ws/hub';
 
 export const CoordinatorOptions = z.object({
@@ -84,7 +85,8 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
   const limiter = new AuthLimiter();
   const registry = new DeviceRegistry(db.db, limiter);
   const artifacts = new ArtifactStore(db.db);
-  const dispatcher = new Dispatcher({ db: db.db, instanceId, leaseMs: opts.leaseMs, artifacts, log, releaseCooldownMs: opts.heartbeatMs });
+  const twinRefits = new TwinRefitter(db.db, { log });
+  const dispatcher = new Dispatcher({ db: db.db, instanceId, leaseMs: opts.leaseMs, artifacts, log, releaseCooldownMs: opts.heartbeatMs, onResult: (r) => twinRefits.onResult(r) });
   const sweeps = new SweepService(db.db, dispatcher);
   const hub = new AgentHub({
     registry,
@@ -129,6 +131,7 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
       await hub.stop();
       await reaper.stop();
       await dispatcher.stop();
+      await twinRefits.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -28,6 +28,8 @@ export interface DispatcherOptions {
   releaseCooldownMs?: number;
   /** At most this many leases in flight at once (the database does the rest). */
   concurrency?: number;
+  /** Every newly stored result (twins refit when a sweep completes). */
+  onResult?: (recorded: RecordedResult) => void;
 }
 
 interface LinkState {
@@ -131,6 +133,7 @@ export class Dispatcher {
   async result(link: AgentLink, ref: JobRef, measurement: Measurement): Promise<RecordedResult> {
     const recorded = await recordResult(this.opts.db, { jobId: parseJobId(ref.jobId), attempt: ref.attempt, deviceId: link.deviceId, measurement });
     this.stats.results++;
+    if (recorded.stored) this.opts.onResult?.(recorded);
     if (link.current?.jobId === ref.jobId && link.current.attempt === ref.attempt) this.becameIdle(link);
     if (recorded.outcome !== 'duplicate') this.poke();
     return recorded;
