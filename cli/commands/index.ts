@@ -1,6 +1,7 @@
 /** Every command module of the CLI, registered in one place. */
 import type { Command } from 'commander';
 import type { CliContext } from '../main';
+import { registerAccuracyBuildCommand } from './accuracy-build';
 import { registerAgentEdgeCommand } from './agent-edge';
 import { registerDbCommands } from './db';
 import { registerDeviceCommands } from './device';
@@ -27,4 +28,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerDeviceCommands(program, ctx);
   registerSweepCommands(program, ctx);
   registerMeasurementsCommand(program, ctx);
+  registerAccuracyBuildCommand(program, ctx);
 }

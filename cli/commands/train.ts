@@ -1,7 +1,7 @@
 /**
  * `ofa-farm train`: progressive shrinking of a supernet on Fashion-MNIST (TensorFlow.js), plus
- * `train eval` (recalibrated subnet accuracies) and `train calibrate` (a checkpoint whose BN
- * statistics are recalibrated for one subnet, so `subnet export --checkpoint` deploys it).
+ * `supernet eval` (recalibrated subnet accuracies) and `supernet calibrate` (a checkpoint whose
+ * BN statistics are recalibrated for one subnet, so `subnet export --checkpoint` deploys it).
  */
 import type { Command } from 'commander';
 import { maxConfig, minConfig, parseSubnetConfigJson, type SubnetConfig } from '../../core/config';
@@ -9,14 +9,9 @@ import { ValidationError } from '../../core/errors';
 import { createRng } from '../../core/rng';
 import { sampleConfig } from '../../core/sample';
 import { SPACES, type SpaceDef } from '../../core/space';
-import { initBackend } from '../../trainer/backend';
-import { loadSupernet, saveSupernet } from '../../trainer/checkpoint-io';
 import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from '../../trainer/data/fashion-mnist';
 import { splitData, type DataSplits } from '../../trainer/data/dataset';
-import { calibrateSubnet, exportCalibrated } from '../../trainer/eval/calibrated';
-import { evaluateSubnets } from '../../trainer/eval/evaluate-subnets';
 import { progressBar } from '../../trainer/train/progress';
-import { runTraining } from '../../trainer/train/run';
 import { PS_PHASES, SCHEDULE_NAMES, getSchedule, jointSchedule, type PhaseName } from '../../trainer/train/schedules';
 import { commandGroup, type CliContext } from '../main';
 import { parseChoice, parseInteger, parseSpace } from '../options';
@@ -36,8 +31,17 @@ function errIsTty(ctx: CliContext): boolean {
   return (ctx.io.err as { isTTY?: boolean }).isTTY === true;
 }
 
+// TensorFlow.js loads in seconds: only the commands that train or evaluate import it.
+const trainer = async () => ({
+  ...(await import('../../trainer/backend')),
+  ...(await import('../../trainer/checkpoint-io')),
+  ...(await import('../../trainer/eval/calibrated')),
+  ...(await import('../../trainer/eval/evaluate-subnets')),
+  ...(await import('../../trainer/train/run')),
+});
+
 async function backendLine(ctx: CliContext): Promise<string> {
-  const backend = await initBackend();
+  const backend = await (await trainer()).initBackend();
   ctx.io.err.write(`backend: ${backend.description}\n`);
   return backend.description;
 }
@@ -59,8 +63,9 @@ async function readConfigs(space: SpaceDef, ctx: CliContext, opts: { config?: st
 }
 
 export function registerTrainCommands(program: Command, ctx: CliContext): void {
-  const train = commandGroup(program, 'train', 'Train a supernet with progressive shrinking (TensorFlow.js), evaluate and calibrate subnets');
-  train
+  program
+    .command('train')
+    .description('Train a supernet with progressive shrinking on Fashion-MNIST (TensorFlow.js; prints the backend)')
     .option('--space <name>', 'search space (its input must be 1-channel 28x28 data)', 'ofa-mbv3-mini')
     .option('--schedule <name>', `phase lengths: ${SCHEDULE_NAMES.join(' | ')}`, 'quick')
     .option('--joint', 'baseline: train all subnets jointly from scratch with the same subnet-pass budget (no progressive shrinking)')
@@ -85,6 +90,7 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
       const backend = await backendLine(ctx);
       const progress = progressBar(ctx.io.err, errIsTty(ctx));
       progress.log(`training ${space.name} with schedule ${schedule.name} (${schedule.phases.map((p) => p.name).join(' -> ')}) on ${data.train.length} images, ${data.valid.length} held out`);
+      const { runTraining } = await trainer();
       const result = await runTraining({
         space,
         schedule,
@@ -106,7 +112,8 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
       if (!opts.json) ctx.io.out.write(`wrote ${result.final} (${result.phases.length} phase${result.phases.length === 1 ? '' : 's'}: ${result.checkpoints.join(', ')})\n`);
     });
 
-  train
+  const supernet = commandGroup(program, 'supernet', 'Supernet checkpoints: import, evaluate, calibrate');
+  supernet
     .command('eval')
     .description('Recalibrate BN and measure held-out top-1 of subnets of a checkpoint')
     .requiredOption('--checkpoint <file>', '.ofa supernet checkpoint')
@@ -116,8 +123,10 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
     .option('--extremes', 'also the largest subnet at the largest resolution and the smallest at the smallest')
     .option('--valid-limit <n>', 'evaluate on the first N held-out images only')
     .option('--data <dir>', 'Fashion-MNIST directory')
+    .option('--train-limit <n>', 'recalibrate on a subset of the first N training images only (tests)')
     .option('--json', 'one JSON line per subnet')
     .action(async (opts: DataOpts & { checkpoint: string; config?: string; sample?: string; seed?: string; extremes?: boolean; validLimit?: string; json?: boolean }) => {
+      const { loadSupernet, evaluateSubnets } = await trainer();
       const { params, checkpoint } = await loadSupernet(opts.checkpoint);
       const space = SPACES[checkpoint.space];
       const configs = await readConfigs(space, ctx, opts);
@@ -137,7 +146,7 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
       params.dispose();
     });
 
-  train
+  supernet
     .command('calibrate')
     .description('Recalibrate BN for one subnet and write a checkpoint (and optionally its ONNX model) that deploys it')
     .requiredOption('--checkpoint <file>', '.ofa supernet checkpoint')
@@ -145,8 +154,10 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--out <file>', 'calibrated .ofa checkpoint to write')
     .option('--onnx <file>', 'also write the ONNX model (same as `subnet export --checkpoint <out> --config ...`)')
     .option('--data <dir>', 'Fashion-MNIST directory')
+    .option('--train-limit <n>', 'recalibrate on a subset of the first N training images only (tests)')
     .option('--json', 'print one JSON line {out, onnx, sha256, subnetId}')
     .action(async (opts: DataOpts & { checkpoint: string; config: string; out: string; onnx?: string; json?: boolean }) => {
+      const { loadSupernet, saveSupernet, calibrateSubnet, exportCalibrated } = await trainer();
       const { params, checkpoint } = await loadSupernet(opts.checkpoint);
       const space = SPACES[checkpoint.space];
       const config = parseSubnetConfigJson(space, opts.config);

@@ -64,6 +64,10 @@ const CASES: { kind: 'dense' | 'depthwise'; x: number[]; k: number; s: number; c
   { kind: 'depthwise', x: [3, 4, 4, 2], k: 7, s: 1 },
   { kind: 'depthwise', x: [2, 2, 2, 3], k: 7, s: 2 },
   { kind: 'depthwise', x: [2, 1, 1, 3], k: 5, s: 1 },
+  { kind: 'depthwise', x: [2, 1, 1, 3], k: 7, s: 1 },
+  { kind: 'depthwise', x: [2, 3, 3, 2], k: 3, s: 2 },
+  { kind: 'depthwise', x: [2, 4, 4, 2], k: 5, s: 2 },
+  { kind: 'depthwise', x: [2, 2, 2, 3], k: 3, s: 1 },
 ];
 
 describe('custom conv gradients match the cpu backend', () => {

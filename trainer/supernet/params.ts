@@ -56,6 +56,10 @@ export class SupernetParams {
     return v;
   }
 
+  decays(name: string): boolean {
+    return this.info.get(name)?.decay ?? false;
+  }
+
   runningStat(name: string): Float32Array {
     const r = this.running.get(name);
     if (!r) throw new Error(`supernet has no running statistic "${name}"`);

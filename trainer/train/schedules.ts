@@ -83,7 +83,7 @@ const PAPER_PHASES: PhasePlan[] = [
 ];
 
 /** Steps per "epoch" of the quick schedule, measured to fit ~20 minutes here (docs/TRAINING-RESULTS.md). */
-export const QUICK_STEPS_PER_EPOCH = 2.4;
+export const QUICK_STEPS_PER_EPOCH = 3;
 
 export function getSchedule(name: ScheduleName): Schedule {
   const phases = PAPER_PHASES.map((p) => ({ ...p }));

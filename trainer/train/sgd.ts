@@ -7,7 +7,12 @@
  * in steps where no sampled subnet touches it; tensors never touched are left alone.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SupernetParams } from '../supernet/params';
+
+/** Trainable tensors by name, and whether weight decay applies to each. */
+export interface ParamSet {
+  readonly vars: ReadonlyMap<string, tf.Variable>;
+  decays(name: string): boolean;
+}
 
 export interface SgdOptions {
   momentum: number;
@@ -22,7 +27,7 @@ export class Sgd {
   private readonly buffers = new Map<string, Float32Array>();
 
   constructor(
-    private readonly params: SupernetParams,
+    private readonly params: ParamSet,
     private readonly opts: SgdOptions = REFERENCE_SGD,
   ) {}
 
@@ -38,7 +43,7 @@ export class Sgd {
         p = (variable.dataSync() as Float32Array).slice();
         this.values.set(name, p);
       }
-      const wd = this.params.info.get(name)!.decay ? weightDecay : 0;
+      const wd = this.params.decays(name) ? weightDecay : 0;
       const first = !buf;
       if (!buf) {
         buf = new Float32Array(p.length);
