@@ -14,6 +14,8 @@ import { registerTrainCommands } from './train';
 import { registerSupernetCommands } from './supernet';
 import { registerAccuracyImportPredictorCommand } from './accuracy-import-predictor';
 import { registerAccuracyCommands } from './accuracy';
+import { registerParetoCommand } from './pareto';
+import { registerTwinCommands } from './twin';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerSubnetCommands(program, ctx);
@@ -24,6 +26,8 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerTrainCommands(program, ctx);
   registerAccuracyImportPredictorCommand(program, ctx);
   registerAccuracyCommands(program, ctx);
+  registerParetoCommand(program, ctx);
+  registerTwinCommands(program, ctx);
   registerServeCommand(program, ctx);
   registerDeviceCommands(program, ctx);
   registerSweepCommands(program, ctx);

@@ -6,6 +6,8 @@
  *   GET  /api/devices/:name/fronts?space=S      the device's recent search runs
  *   GET  /api/devices/:name/twins?space=S       twin versions with their metrics (no model bodies)
  *   POST /api/devices/:name/twins/refit {space}  fits a new twin version now (admin)
+ *   POST /api/devices/:name/pareto/:run/verify   measures the run's chosen subnets on the device
+ *        (a `list` sweep, no anchors); GET pareto?run=ID then shows measured against budget
  * Mount with `app.route('/api', searchRoutes(deps))`; the app's middleware guards POST.
  */
 import { Hono } from 'hono';
@@ -14,8 +16,10 @@ import { ValidationError } from '../../core/errors';
 import { SPACE_NAMES } from '../../core/space';
 import type { Db } from '../../db/client';
 import { requireDeviceByName } from '../../db/queries/devices';
+import { jsonBody, queryParams } from '../http/validate';
+import { SweepRequest } from '../scheduler/sweeps';
 import { listTwinVersions, refitDeviceTwins } from '../twins/store';
-import { latestRuns } from './front-store';
+import { attachVerifySweep, latestRuns } from './front-store';
 import { computeDeviceFront, MAX_BUDGETS, storedFront } from './pareto-service';
 import { OBJECTIVE_NAMES } from './types';
 
@@ -53,10 +57,19 @@ const ParetoQuery = z.object({
 const SpaceQuery = z.object({ space: z.enum(SPACE_NAMES).optional() });
 const RefitBody = z.object({ space: z.enum(SPACE_NAMES), statistic: z.enum(['median', 'min']).optional(), seed: z.number().int().min(0).optional() });
 
-export function searchRoutes(deps: { db: Db; log?: (line: string) => void }) {
+const VerifyBody = z.object({ settings: SweepRequest.shape.settings }).default({});
+
+export interface SearchRouteDeps {
+  db: Db;
+  log?: (line: string) => void;
+  /** Creates measurement sweeps (for --verify). */
+  sweeps?: { create(input: z.output<typeof SweepRequest>): Promise<{ id: number }> };
+}
+
+export function searchRoutes(deps: SearchRouteDeps) {
   return new Hono()
-    .get('/devices/:name/pareto', async (c) => {
-      const q = parse(ParetoQuery, c.req.query(), 'query string');
+    .get('/devices/:name/pareto', queryParams(ParetoQuery), async (c) => {
+      const q = c.req.valid('query');
       const device = await requireDeviceByName(deps.db, c.req.param('name'));
       if (q.run !== undefined) return c.json(await storedFront(deps.db, q.run));
       if (!q.budgets && q.auto === undefined) throw new ValidationError('give budgets=10,15,20 (ms) or auto=N');
@@ -71,25 +84,38 @@ export function searchRoutes(deps: { db: Db; log?: (line: string) => void }) {
       });
       return c.json(front);
     })
-    .get('/devices/:name/fronts', async (c) => {
-      const q = parse(SpaceQuery, c.req.query(), 'query string');
+    .get('/devices/:name/fronts', queryParams(SpaceQuery), async (c) => {
+      const q = c.req.valid('query');
       const device = await requireDeviceByName(deps.db, c.req.param('name'));
       const runs = await latestRuns(deps.db, device.id, q.space, 50);
       return c.json({ runs: runs.map((r) => ({ id: r.id, space: r.space, objective: r.objective, budgetsMs: r.budgetsMs, twinVersion: r.twinVersion, predictorVersion: r.predictorVersion, seed: r.seed, createdAt: r.createdAt.toISOString() })) });
     })
-    .get('/devices/:name/twins', async (c) => {
-      const q = parse(SpaceQuery, c.req.query(), 'query string');
+    .get('/devices/:name/twins', queryParams(SpaceQuery), async (c) => {
+      const q = c.req.valid('query');
       const device = await requireDeviceByName(deps.db, c.req.param('name'));
       const rows = await listTwinVersions(deps.db, device.id, q.space);
       return c.json({
         twins: rows.map((r) => ({ id: r.id, space: r.space, family: r.family, version: r.version, active: r.active, metrics: r.metrics, nMeasurements: r.nMeasurements, createdAt: r.createdAt.toISOString() })),
       });
     })
-    .post('/devices/:name/twins/refit', async (c) => {
-      const body = parse(RefitBody, await c.req.json().catch(() => null), 'request body');
+    .post('/devices/:name/twins/refit', jsonBody(RefitBody), async (c) => {
+      const body = c.req.valid('json');
       const device = await requireDeviceByName(deps.db, c.req.param('name'));
       const fitted = await refitDeviceTwins(deps.db, { deviceId: device.id, deviceName: device.name, space: body.space, statistic: body.statistic, seed: body.seed, onProgress: deps.log });
       if (!fitted) throw new ValidationError(`device ${device.name} has too few measured subnets of ${body.space} for a twin`);
       return c.json({ version: fitted.version, report: { ...fitted.report, families: fitted.report.families.map(({ heldOutPoints: _p, ...f }) => f) } });
+    })
+    .post('/devices/:name/pareto/:run/verify', jsonBody(VerifyBody), async (c) => {
+      const runId = parse(intText(1, Number.MAX_SAFE_INTEGER), c.req.param('run'), 'run id');
+      const body = c.req.valid('json');
+      const device = await requireDeviceByName(deps.db, c.req.param('name'));
+      if (!deps.sweeps) throw new ValidationError('this coordinator cannot create sweeps');
+      const front = await storedFront(deps.db, runId);
+      const configs = [...new Map(front.points.map((p) => [p.subnetId, p.config])).values()];
+      const request = parse(SweepRequest, { device: device.name, space: front.space, strategy: 'list', configs, anchorEvery: 0, settings: body.settings }, 'verify sweep');
+      const sweep = await deps.sweeps.create(request);
+      await attachVerifySweep(deps.db, runId, sweep.id);
+      deps.log?.(`front ${runId}: verify sweep ${sweep.id} measures ${configs.length} chosen subnets on ${device.name}`);
+      return c.json({ runId, sweepId: sweep.id, subnets: configs.length });
     });
 }
