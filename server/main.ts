@@ -20,6 +20,7 @@ import { Dispatcher } from './scheduler/dispatcher';
 import { SweepService } from './scheduler/sweeps';
 import { TwinRefitter } from './twins/refitter';
 import { AgentHub } from './ws/hub';
+import { FarmEventBus } from './events';
 
 export const CoordinatorOptions = z.object({
   /** 0 picks a free port. */
@@ -55,6 +56,8 @@ export interface Coordinator {
   db: DbHandle;
   dispatcher: Dispatcher;
   reaper: Reaper;
+  /** Measurements stored, sweeps finished, agents coming and going on this coordinator. */
+  events: FarmEventBus;
   stop(): Promise<void>;
 }
 
@@ -85,8 +88,9 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
   const limiter = new AuthLimiter();
   const registry = new DeviceRegistry(db.db, limiter);
   const artifacts = new ArtifactStore(db.db);
+  const events = new FarmEventBus(log);
   const twinRefits = new TwinRefitter(db.db, { log });
-  const dispatcher = new Dispatcher({ db: db.db, instanceId, leaseMs: opts.leaseMs, artifacts, log, releaseCooldownMs: opts.heartbeatMs, onResult: (r) => twinRefits.onResult(r) });
+  const dispatcher = new Dispatcher({ db: db.db, instanceId, leaseMs: opts.leaseMs, artifacts, log, events, releaseCooldownMs: opts.heartbeatMs, onResult: (r) => twinRefits.onResult(r) });
   const sweeps = new SweepService(db.db, dispatcher);
   const hub = new AgentHub({
     registry,
@@ -94,9 +98,10 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
     heartbeatMs: opts.heartbeatMs,
     helloTimeoutMs: opts.helloTimeoutMs,
     silentTimeoutMs: opts.offlineAfterMs,
+    events,
     log,
   });
-  const reaper = new Reaper({ db: db.db, dispatcher, intervalMs: opts.reaperIntervalMs, offlineAfterMs: opts.offlineAfterMs, log });
+  const reaper = new Reaper({ db: db.db, dispatcher, intervalMs: opts.reaperIntervalMs, offlineAfterMs: opts.offlineAfterMs, events, log });
   const app = buildApp({
     db: db.db,
     registry,
@@ -140,5 +145,5 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
       log('coordinator stopped');
     })());
 
-  return { url, port, instanceId, adminToken: admin.token, adminTokenPath: admin.path, adminTokenCreated: admin.created, db, dispatcher, reaper, stop };
+  return { url, port, instanceId, adminToken: admin.token, adminTokenPath: admin.path, adminTokenCreated: admin.created, db, dispatcher, reaper, events, stop };
 }

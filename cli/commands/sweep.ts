@@ -11,6 +11,8 @@ import { formatTable, writeJsonLine } from '../output';
 import { followSweep, progressLine } from '../sweep-follow';
 import { formatDuration, parseDuration, parseStartTime } from '../time-format';
 
+const STRATEGIES = [...PLAN_STRATEGIES, 'blocks'] as const;
+
 interface StartOptions extends ServerOptions {
   device: string;
   space: string;
@@ -24,6 +26,7 @@ interface StartOptions extends ServerOptions {
   maxCv?: string;
   threads?: string;
   anchorEvery?: string;
+  resolutions?: string;
   at?: string;
   every?: string;
   detach?: boolean;
@@ -61,8 +64,9 @@ export function registerSweepCommands(program: Command, ctx: CliContext): void {
       .requiredOption('--device <name>', 'device to measure on')
       .requiredOption('--space <name>', `search space: ${SPACE_NAMES.join(', ')}`)
       .option('--count <n>', 'how many subnets (for list: the first N configs)')
-      .option('--strategy <s>', `${PLAN_STRATEGIES.join(', ')}`, 'random')
+      .option('--strategy <s>', `${STRATEGIES.join(', ')} (blocks: every part of the space, for lookup-table twins)`, 'random')
       .option('--configs <file>', 'for --strategy list: JSON configs, one per line')
+      .option('--resolutions <list>', 'for --strategy blocks: resolutions such as 160,192,224 (default: the whole grid)')
       .option('--seed <k>', 'sampling seed (default: random, printed)')
       .option('--runs <r>', 'timed runs per measurement (at least; default 30)')
       .option('--warmup <w>', 'warm-up runs (at least; default 5)')
@@ -75,11 +79,12 @@ export function registerSweepCommands(program: Command, ctx: CliContext): void {
       .option('--detach', 'return once the sweep is created')
       .option('--json', 'print the sweep as one JSON line'),
   ).action(async (opts: StartOptions) => {
-    const strategy = parseChoice(opts.strategy, '--strategy', PLAN_STRATEGIES);
+    const strategy = parseChoice(opts.strategy, '--strategy', STRATEGIES);
     const space = parseChoice(opts.space, '--space', SPACE_NAMES);
     if (strategy === 'list' && !opts.configs) throw new ValidationError('--strategy list needs --configs FILE');
     if (strategy !== 'list' && opts.configs) throw new ValidationError('--configs goes with --strategy list');
-    if (strategy !== 'list' && opts.count === undefined) throw new ValidationError('--count is required');
+    if (strategy !== 'list' && strategy !== 'blocks' && opts.count === undefined) throw new ValidationError('--count is required');
+    if (strategy !== 'blocks' && opts.resolutions) throw new ValidationError('--resolutions goes with --strategy blocks');
     const settings = {
       ...(opts.runs !== undefined ? { runs: parseInteger(opts.runs, '--runs', 1, 100_000) } : {}),
       ...(opts.warmup !== undefined ? { warmupRuns: parseInteger(opts.warmup, '--warmup', 0, 100_000) } : {}),
@@ -98,6 +103,7 @@ export function registerSweepCommands(program: Command, ctx: CliContext): void {
             count: opts.count === undefined ? undefined : parseInteger(opts.count, '--count', 1, 10_000),
             configs: opts.configs ? readConfigsFile(opts.configs) : undefined,
             configsFile: opts.configs,
+            resolutions: opts.resolutions === undefined ? undefined : opts.resolutions.split(',').map((r) => parseInteger(r.trim(), '--resolutions', 1, 4096)),
             seed: opts.seed === undefined ? undefined : parseInteger(opts.seed, '--seed', 0),
             settings,
             anchorEvery: parseInteger(opts.anchorEvery ?? '10', '--anchor-every', 0, 10_000),

@@ -5,6 +5,7 @@
 import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { jobs } from '../schema/jobs';
+import { sweeps, type SweepRow } from '../schema/sweeps';
 import { nowSql } from './time';
 
 /**
@@ -34,4 +35,13 @@ export async function deviceNeedsArtifact(db: Db, deviceId: string, sha256: stri
     .where(and(eq(jobs.deviceId, deviceId), eq(jobs.artifactSha256, sha256), inArray(jobs.status, ['queued', 'leased'])))
     .limit(1);
   return row !== undefined;
+}
+
+/** A sweep's stored status and how many jobs it has left (a cheap read, no progress counts). */
+export async function sweepCompletion(db: Db, sweepId: number): Promise<{ status: SweepRow['status']; remaining: number; deviceId: string; space: string } | null> {
+  const [row] = await db
+    .select({ status: sweeps.status, remaining: sweeps.remaining, deviceId: sweeps.deviceId, space: sweeps.space })
+    .from(sweeps)
+    .where(eq(sweeps.id, sweepId));
+  return row ?? null;
 }

@@ -1,5 +1,5 @@
 /**
- * ONNX artifacts built on demand: the first dispatch of a job exports its subnet with models/,
+ * ONNX artifacts built on demand: the first dispatch of a job exports its subnet (or part) with models/,
  * stores the bytes once by sha256 and records the hash on every job of that subnet in the sweep.
  * Latency sweeps use seeded random weights (weights do not change latency); the seed is fixed per
  * sweep (default 0 for every sweep), so identical subnets share one artifact across sweeps.
@@ -15,6 +15,7 @@ import { exportSubnet } from '../../models/export';
 import { randomSupernetWeights } from '../../models/random-weights';
 import type { SupernetWeights } from '../../models/supernet-tensors';
 import { weightsSeedOf } from '../scheduler/sweep-params';
+import { buildPartArtifact } from '../twins/blocks-sweep';
 import { ByteLru } from './byte-lru';
 
 /** Supernets kept in memory (lazily materialised tensors; one per space and seed). */
@@ -28,7 +29,7 @@ export interface BuiltModel {
 
 export class ArtifactStore {
   private readonly weights = new Map<string, SupernetWeights>();
-  private readonly building = new Map<string, Promise<ArtifactInfo>>();
+  private readonly building = new Map<string, Promise<unknown>>();
   /** Models built or served lately: an agent downloads a model right after it was built. */
   private readonly recent: ByteLru;
 
@@ -42,25 +43,38 @@ export class ArtifactStore {
   /** The model of a job, built and stored if needed. */
   async forJob(ctx: JobContext): Promise<BuiltModel> {
     const space = spaceOf(ctx.job.space);
-    if (!ctx.subnet) {
-      throw new FarmError(`job ${ctx.job.id} measures part "${ctx.job.partKey}"; part models are built by the sweep that created them, and none is stored`);
+    const seed = weightsSeedOf(ctx.sweep.params);
+    const weightsKey = `seed:${seed}`;
+    if (ctx.part) {
+      const part = ctx.part;
+      const built = await this.once(`part/${part.key}/${weightsKey}`, async () => {
+        const b = await buildPartArtifact(this.db, space, part, this.weightsFor(space, seed), weightsKey);
+        if (b.model) this.recent.set(b.sha256, b.model);
+        return b;
+      });
+      if (ctx.job.artifactSha256 !== built.sha256) await setJobArtifact(this.db, ctx.job.id, built.sha256);
+      return { sha256: built.sha256, bytes: built.bytes, inputShape: built.inputShape };
     }
-    const inputShape = [1, space.inputChannels, ctx.subnet.r, ctx.subnet.r];
+    if (!ctx.subnet) throw new FarmError(`job ${ctx.job.id} has neither a subnet nor a part`);
+    const subnet = ctx.subnet;
+    const inputShape = [1, space.inputChannels, subnet.r, subnet.r];
     if (ctx.job.artifactSha256) {
       const info = await getArtifactInfo(this.db, ctx.job.artifactSha256);
       if (info) return { sha256: info.sha256, bytes: info.size, inputShape };
     }
-    const seed = weightsSeedOf(ctx.sweep.params);
-    const weightsKey = `seed:${seed}`;
-    const key = `${ctx.subnet.id}/${weightsKey}`;
-    let pending = this.building.get(key);
-    if (!pending) {
-      pending = this.build(space, ctx, seed, weightsKey).finally(() => this.building.delete(key));
-      this.building.set(key, pending);
-    }
-    const info = await pending;
+    const info = await this.once(`subnet/${subnet.id}/${weightsKey}`, () => this.build(space, ctx, seed, weightsKey));
     if (ctx.job.artifactSha256 !== info.sha256) await setJobArtifact(this.db, ctx.job.id, info.sha256);
     return { sha256: info.sha256, bytes: info.size, inputShape };
+  }
+
+  /** One build per key at a time: concurrent dispatches of the same model share it. */
+  private once<T>(key: string, build: () => Promise<T>): Promise<T> {
+    let pending = this.building.get(key) as Promise<T> | undefined;
+    if (!pending) {
+      pending = build().finally(() => this.building.delete(key));
+      this.building.set(key, pending);
+    }
+    return pending;
   }
 
   private async build(space: SpaceDef, ctx: JobContext, seed: number, weightsKey: string): Promise<ArtifactInfo> {

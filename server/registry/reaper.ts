@@ -10,6 +10,7 @@ import type { Db } from '../../db/client';
 import { reapDevices } from '../../db/queries/devices';
 import { expireLeases } from '../../db/queries/queue';
 import { spawnDueRepeats } from '../../db/queries/sweep-control';
+import type { FarmEventBus } from '../events';
 import type { Dispatcher } from '../scheduler/dispatcher';
 
 export interface ReaperOptions {
@@ -19,6 +20,7 @@ export interface ReaperOptions {
   /** A device not heard from for this long is offline. */
   offlineAfterMs: number;
   log: (line: string) => void;
+  events: FarmEventBus;
 }
 
 const EXPIRE_BATCH = 500;
@@ -63,6 +65,7 @@ export class Reaper {
       const reaped = await reapDevices(db, { staleBefore: new Date(Date.now() - this.opts.offlineAfterMs) });
       for (const { device, released } of reaped) {
         log(`device ${device.name} offline (no heartbeat for ${this.opts.offlineAfterMs} ms)${released.length ? `; jobs ${released.map((r) => `${r.job.id} ${r.outcome}`).join(', ')}` : ''}`);
+        this.opts.events.emit('device-status', { deviceId: device.id, status: 'offline' });
         dispatcher.settled(released);
       }
     });

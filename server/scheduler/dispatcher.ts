@@ -7,14 +7,15 @@
  * Dispatch runs when an agent becomes idle (welcome, ack, release), when a sweep is created or a
  * job returns to the queue, and on a periodic tick (sweeps created elsewhere, scheduled starts).
  */
-import { errorMessage, ForbiddenError, ValidationError } from '../../core/errors';
+import { errorMessage, ForbiddenError } from '../../core/errors';
 import type { Measurement } from '../../core/measurement';
 import type { Db } from '../../db/client';
 import type { SettledJob } from '../../db/queries/job-settle';
-import { extendLease, getJob, getJobContext, leaseNextJob, listLeasedJobs, releaseJob } from '../../db/queries/queue';
+import { extendLease, getJob, getJobContext, leaseNextJob, listLeasedJobs, parseJobId, releaseJob } from '../../db/queries/queue';
 import { recordResult, type RecordedResult } from '../../db/queries/results';
 import type { JobRow } from '../../db/schema/jobs';
-import { devicesWithWork } from '../../db/queries/dispatch';
+import { devicesWithWork, sweepCompletion } from '../../db/queries/dispatch';
+import type { FarmEventBus } from '../events';
 import type { ArtifactStore } from '../artifacts/artifact-store';
 import type { AgentLink, JobAssignment, JobRef } from './agent-link';
 
@@ -24,6 +25,7 @@ export interface DispatcherOptions {
   leaseMs: number;
   artifacts: ArtifactStore;
   log: (line: string) => void;
+  events: FarmEventBus;
   /** After an agent releases a job, it gets no new one for this long (it may be shutting down). */
   releaseCooldownMs?: number;
   /** At most this many leases in flight at once (the database does the rest). */
@@ -42,16 +44,13 @@ interface LinkState {
   busyElsewhere: boolean;
 }
 
-export function parseJobId(jobId: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(jobId)) throw new ValidationError(`job id "${jobId.slice(0, 40)}" is not a job of this farm`);
-  return Number(jobId);
-}
-
 export class Dispatcher {
   private readonly links = new Map<string, LinkState>();
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** Sweeps this coordinator announced as finished (bounded; old ids are forgotten). */
+  private readonly announced = new Set<number>();
   /** Leases taken / jobs sent, for benchmarks and logs. */
   readonly stats = { leased: 0, sent: 0, results: 0, dispatchMs: 0 };
 
@@ -135,7 +134,12 @@ export class Dispatcher {
     this.stats.results++;
     if (recorded.stored) this.opts.onResult?.(recorded);
     if (link.current?.jobId === ref.jobId && link.current.attempt === ref.attempt) this.becameIdle(link);
-    if (recorded.outcome !== 'duplicate') this.poke();
+    if (recorded.outcome !== 'duplicate') {
+      this.poke();
+      const m = recorded.measurement;
+      this.opts.events.emit('measurement', { measurementId: m.id, jobId: m.jobId, sweepId: m.sweepId, deviceId: m.deviceId, counted: m.counted });
+      if (recorded.outcome !== 'late' && recorded.outcome !== 'requeued') await this.announceIfFinished(recorded.job.sweepId);
+    }
     return recorded;
   }
 
@@ -175,7 +179,20 @@ export class Dispatcher {
 
   /** Jobs the reaper or a disconnect settled: idle links again, queued jobs to dispatch. */
   settled(jobs: readonly SettledJob[]): void {
-    if (jobs.length > 0) this.poke();
+    if (jobs.length === 0) return;
+    this.poke();
+    const finished = new Set(jobs.filter((s) => s.outcome !== 'queued').map((s) => s.job.sweepId));
+    for (const sweepId of finished) void this.announceIfFinished(sweepId).catch((error) => this.opts.log(`sweep ${sweepId}: ${errorMessage(error)}`));
+  }
+
+  /** Emits `sweep-finished` once when a sweep has no job left. */
+  async announceIfFinished(sweepId: number): Promise<void> {
+    if (this.announced.has(sweepId)) return;
+    const sweep = await sweepCompletion(this.opts.db, sweepId);
+    if (!sweep || sweep.status === 'active' || sweep.remaining > 0 || this.announced.has(sweepId)) return;
+    this.announced.add(sweepId);
+    if (this.announced.size > 10_000) this.announced.delete(this.announced.values().next().value!);
+    this.opts.events.emit('sweep-finished', { sweepId, deviceId: sweep.deviceId, space: sweep.space, state: sweep.status });
   }
 
   /** Asks for a dispatch round soon; rounds never overlap, pokes during one cause another. */

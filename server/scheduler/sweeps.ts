@@ -6,13 +6,14 @@ import { z } from 'zod';
 import { ValidationError } from '../../core/errors';
 import { MeasurementSettings } from '../../core/measurement';
 import { createRng } from '../../core/rng';
-import { SPACE_NAMES, SPACES } from '../../core/space';
+import { SPACE_NAMES, SPACES, type SpaceDef } from '../../core/space';
 import { subnetId } from '../../core/subnet-id';
 import type { Db } from '../../db/client';
 import { requireDeviceByName } from '../../db/queries/devices';
-import { upsertSubnets } from '../../db/queries/subnets';
+import { upsertParts, upsertSubnets } from '../../db/queries/subnets';
 import { cancelSweep } from '../../db/queries/sweep-control';
-import { createSweep, listSweepJobs, listSweeps, MAX_JOBS_PER_SWEEP, requireSweep, type SweepView } from '../../db/queries/sweeps';
+import { createSweep, listSweepJobs, listSweeps, MAX_JOBS_PER_SWEEP, requireSweep, type NewSweepJob, type SweepView } from '../../db/queries/sweeps';
+import { blocksPartRows } from '../twins/blocks-sweep';
 import type { Dispatcher } from './dispatcher';
 import { DEFAULT_ANCHOR_EVERY, sweepParams, type SweepParams } from './sweep-params';
 import { anchorConfig, PLAN_STRATEGIES, planConfigs, withAnchors } from './sweep-plan';
@@ -23,7 +24,9 @@ const MAX_COUNT = 10_000;
 export const SweepRequest = z.object({
   device: z.string().min(1).max(100),
   space: z.enum(SPACE_NAMES),
-  strategy: z.enum(PLAN_STRATEGIES).default('random'),
+  strategy: z.enum([...PLAN_STRATEGIES, 'blocks']).default('random'),
+  /** For `blocks`: the resolutions whose parts are measured (default: the space's whole grid). */
+  resolutions: z.array(z.number().int().positive()).max(100).optional(),
   /** Subnets to measure (for `list`: the first N configs; all when absent). */
   count: z.number().int().min(1).max(MAX_COUNT).optional(),
   /** Configs of a `list` sweep, as read from the user's file. */
@@ -75,32 +78,46 @@ export class SweepService {
     const device = await requireDeviceByName(this.db, input.device);
     const settings = MeasurementSettings.parse(input.settings ?? {});
     const seed = input.seed ?? Math.floor(Math.random() * 2 ** 31);
-    if (input.strategy !== 'list' && input.count === undefined) throw new ValidationError(`count is required for strategy ${input.strategy}`);
-    const configs = planConfigs(space, input.strategy, { count: input.count, configs: input.configs, rng: createRng(seed) });
-    const planned = withAnchors(space, configs, input.anchorEvery);
-    if (planned.length > MAX_JOBS_PER_SWEEP) throw new ValidationError(`the sweep would have ${planned.length} jobs; at most ${MAX_JOBS_PER_SWEEP}`);
-    const rows = await upsertSubnets(this.db, space, planned.map((p) => p.config));
+    const targets = input.strategy === 'blocks' ? await this.partTargets(space, input.resolutions) : await this.subnetTargets(space, input, seed);
+    if (targets.jobs.length > MAX_JOBS_PER_SWEEP) throw new ValidationError(`the sweep would have ${targets.jobs.length} jobs; at most ${MAX_JOBS_PER_SWEEP}`);
     const params: SweepParams = {
       weightsSeed: input.weightsSeed,
       anchorEvery: input.anchorEvery,
-      anchorSubnetId: input.anchorEvery > 0 ? subnetId(space, anchorConfig(space)) : null,
+      anchorSubnetId: input.anchorEvery > 0 && input.strategy !== 'blocks' ? subnetId(space, anchorConfig(space)) : null,
       configsFile: input.configsFile ?? null,
     };
     const sweep = await createSweep(this.db, {
       deviceId: device.id,
       space: space.name,
       strategy: input.strategy,
-      count: configs.length,
+      count: targets.count,
       seed,
       settings,
       params: { ...params },
       startAt: parseStartAt(input.startAt),
       repeatEveryMs: input.everyMs ?? null,
       maxAttempts: input.maxAttempts,
-      jobs: planned.map((p, i) => ({ subnetId: rows[i].id, anchor: p.anchor })),
+      jobs: targets.jobs,
     });
     this.dispatcher.poke();
     return this.get(sweep.id);
+  }
+
+  /** Subnets planned by a sampling strategy (or listed), with the anchor woven in. */
+  private async subnetTargets(space: SpaceDef, input: z.output<typeof SweepRequest>, seed: number): Promise<{ count: number; jobs: NewSweepJob[] }> {
+    if (input.strategy === 'blocks') throw new Error('unreachable');
+    if (input.strategy !== 'list' && input.count === undefined) throw new ValidationError(`count is required for strategy ${input.strategy}`);
+    const configs = planConfigs(space, input.strategy, { count: input.count, configs: input.configs, rng: createRng(seed) });
+    const planned = withAnchors(space, configs, input.anchorEvery);
+    if (planned.length > MAX_JOBS_PER_SWEEP) throw new ValidationError(`the sweep would have ${planned.length} jobs; at most ${MAX_JOBS_PER_SWEEP}`);
+    const rows = await upsertSubnets(this.db, space, planned.map((p) => p.config));
+    return { count: configs.length, jobs: planned.map((p, i) => ({ subnetId: rows[i].id, anchor: p.anchor })) };
+  }
+
+  /** `blocks`: every part of the space (stem, each distinct block, head) at the resolutions asked. */
+  private async partTargets(space: SpaceDef, resolutions: readonly number[] | undefined): Promise<{ count: number; jobs: NewSweepJob[] }> {
+    const parts = await upsertParts(this.db, blocksPartRows(space, resolutions));
+    return { count: parts.length, jobs: parts.map((p) => ({ partKey: p.key })) };
   }
 
   async get(id: number): Promise<SweepDetail> {

@@ -17,6 +17,8 @@ export interface WireDeps {
   log: (line: string) => void;
   /** An older connection of the same device lost its place to a newer one. */
   replaced(previous: AgentLink): void;
+  /** A device's agent was welcomed. */
+  connected(deviceId: string): void;
 }
 
 type FrameHandlers = { [T in FromAgent['type']]: (session: AgentSession, frame: FrameOf<FromAgent, T>, deps: WireDeps) => Promise<void> };
@@ -45,6 +47,7 @@ export const frameHandlers = {
     deps.log(`agent ${device.name} (${frame.kind}, ${frame.device.runtime} ${frame.device.runtimeVersion}) connected from ${session.remote}`);
     const previous = await deps.dispatcher.attach(session);
     if (previous && previous !== session) deps.replaced(previous);
+    deps.connected(device.id);
   },
 
   heartbeat: async (session, frame, deps) => {

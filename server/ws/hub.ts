@@ -14,15 +14,17 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../../core/errors';
 import { MAX_FRAME_BYTES } from '../../core/protocol';
+import type { FarmEventBus } from '../events';
 import type { AgentLink } from '../scheduler/agent-link';
 import { handleFrame, type WireDeps } from './handlers';
 import { AgentSession, CLOSE } from './session';
 
 export const AGENT_WS_PATH = '/agent/ws';
 
-export interface HubOptions extends Omit<WireDeps, 'replaced'> {
+export interface HubOptions extends Omit<WireDeps, 'replaced' | 'connected'> {
   helloTimeoutMs: number;
   silentTimeoutMs: number;
+  events: FarmEventBus;
 }
 
 export class AgentHub {
@@ -32,7 +34,7 @@ export class AgentHub {
   private readonly deps: WireDeps;
 
   constructor(private readonly opts: HubOptions) {
-    this.deps = { ...opts, replaced: (previous) => this.replaced(previous) };
+    this.deps = { ...opts, replaced: (previous) => this.replaced(previous), connected: (deviceId) => opts.events.emit('device-status', { deviceId, status: 'online' }) };
   }
 
   get size(): number {
@@ -91,6 +93,7 @@ export class AgentHub {
     if (code !== CLOSE.normal && code !== CLOSE.goingAway) return;
     try {
       const released = await this.opts.registry.offline(session.deviceId, `agent ${session.deviceName} disconnected while measuring`);
+      this.opts.events.emit('device-status', { deviceId: session.deviceId, status: 'offline' });
       for (const r of released) this.opts.log(`job ${r.job.id} attempt ${r.job.attempt}: agent left without releasing it; job ${r.outcome}`);
       this.opts.dispatcher.settled(released);
     } catch (error) {

@@ -255,4 +255,20 @@ describeEachDb('dispatch and results', (getDb) => {
     await farm.waitSweep(sweep.id, ['done'], 10_000);
     expect(agent.jobs).toHaveLength(1);
   });
+
+  it('measures every part of a blocks sweep and announces the finished sweep once', async () => {
+    const token = await farm.addDevice('d1');
+    const finished: number[] = [];
+    farm.coordinator.events.on('sweep-finished', (e) => void finished.push(e.sweepId));
+    const agent = farm.agent({ token });
+    const sweep = await farm.startSweep({ device: 'd1', strategy: 'blocks', resolutions: [16], anchorEvery: 0 });
+    const done = await farm.waitSweep(sweep.id, ['done'], 30_000);
+    expect(done.count).toBe(done.progress.total);
+    expect(agent.jobs.every((j) => j.inputShape.length === 4)).toBe(true);
+    const rows = await farm.measurements(`sweep=${sweep.id}`);
+    expect(rows).toHaveLength(done.progress.total);
+    expect(rows.every((m) => m.partKey && !m.subnetId)).toBe(true);
+    await eventually(async () => finished.length > 0, 'sweep-finished');
+    expect(finished).toEqual([sweep.id]);
+  });
 });
