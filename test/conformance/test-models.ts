@@ -3,7 +3,7 @@
  * ofa-mbv3-mini subnet (input [1, 1, 16, 16], ~0.6 MB), and broken variants of it.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalModel } from '../../agents/runtime/backend';
@@ -11,6 +11,7 @@ import { minConfig } from '../../core/config';
 import { SPACES } from '../../core/space';
 import { exportSubnet } from '../../models/export';
 import { randomSupernetWeights } from '../../models/random-weights';
+import { afterAll } from 'vitest';
 
 export interface TestModel {
   bytes: Uint8Array;
@@ -42,9 +43,14 @@ export function garbageModel(): Uint8Array {
 
 export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+const made: string[] = [];
+// Registered on the importing test file's root suite: its temp dirs go when the file is done.
+afterAll(() => made.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 /** Writes bytes to a temp file and describes them as the runtime's model cache would. */
 export function localModel(bytes: Uint8Array): LocalModel {
   const dir = mkdtempSync(join(tmpdir(), 'ofa-farm-model-'));
+  made.push(dir);
   const sha256 = sha256Hex(bytes);
   const path = join(dir, `${sha256}.onnx`);
   writeFileSync(path, bytes);

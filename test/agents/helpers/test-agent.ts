@@ -1,5 +1,5 @@
 /** Starts a real edge agent in-process (runtime + onnxruntime-node + disk cache) against a test peer. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEdgeBackend } from '../../../agents/edge/backend';
@@ -7,6 +7,7 @@ import { startAgent, type AgentOptions, type RunningAgent } from '../../../agent
 import { createLogger } from '../../../agents/runtime/log';
 import { createNodePlatform } from '../../../agents/runtime/node-platform';
 import type { ProtocolPeer } from './protocol-peer';
+import { afterAll } from 'vitest';
 
 export interface TestAgent {
   agent: RunningAgent;
@@ -14,7 +15,16 @@ export interface TestAgent {
   logs: string[];
 }
 
-export const tempDir = (prefix = 'ofa-farm-agent-') => mkdtempSync(join(tmpdir(), prefix));
+const made: string[] = [];
+// Registered on the importing test file's root suite: its temp dirs go when the file is done.
+afterAll(() => made.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A temp dir removed when the test process exits. */
+export function tempDir(prefix = 'ofa-farm-agent-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
 
 export async function startTestAgent(peer: ProtocolPeer, options: { token?: string; cacheDir?: string; awaitWelcome?: boolean } & Partial<AgentOptions> = {}): Promise<TestAgent> {
   const { awaitWelcome = true, ...rest } = options;
