@@ -5,6 +5,7 @@ import { createRng } from '../../../core/rng';
 import { sampleConfig } from '../../../core/sample';
 import { SPACES } from '../../../core/space';
 import { fitAndSaveAccuracyPredictor, importAccuracyRecords, listAccuracyRecords } from '../../../server/search/accuracy-store';
+import { demoFronts } from '../../../server/search/demo';
 import { computeDeviceFront, storedFront } from '../../../server/search/pareto-service';
 import { refitDeviceTwins } from '../../../server/twins/store';
 import { describeEachDb } from '../../helpers/databases';
@@ -60,5 +61,17 @@ describeEachDb('pareto service', (getDb) => {
     const failure = computeDeviceFront(db, device, { space: w10.name, budgets: [8], objective: 'macs' });
     await expect(failure).rejects.toBeInstanceOf(NotFoundError);
     await expect(computeDeviceFront(db, device, { space: w10.name, budgets: [8], objective: 'macs' })).rejects.toThrow(/has no latency twin for ofa-mbv3-w1.0 yet/);
+  });
+
+  it('fits twins and prints a front for every measured device (the demo step)', async () => {
+    const { db } = getDb();
+    const { device } = await measuredDevice(db, 12, (s) => latency(s.config));
+    const lines: string[] = [];
+    const results = await demoFronts(db, { space: w10.name, log: (l) => lines.push(l), budgets: 3, generations: 5 });
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ device: device.name, error: null });
+    expect(results[0].front!.points).toHaveLength(3);
+    expect(lines.join('\n')).toMatch(new RegExp(`twin of ${device.name}: .* on 12 subnets`));
+    expect(lines.join('\n')).toMatch(/Pareto front of .*objective: MACs, a PROXY for accuracy/);
   });
 });
