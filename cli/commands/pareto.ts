@@ -23,6 +23,7 @@ interface ParetoOptions extends ServerOptions {
   seed: string;
   generations?: string;
   verify?: boolean;
+  calibrate?: boolean;
   run?: string;
   format: string;
 }
@@ -66,6 +67,7 @@ export function registerParetoCommand(program: Command, ctx: CliContext): void {
       .option('--seed <k>', 'search seed', '0')
       .option('--generations <g>', 'evolution generations per budget (reference: 500)')
       .option('--run <id>', 'show a stored front instead of searching')
+      .option('--calibrate', 'search each budget with a margin learned from the twin held-out errors, so ~95% of chosen subnets measure within 1.05x')
       .option('--verify', 'measure the chosen subnets on the device and compare with budget and prediction')
       .option('--format <f>', 'table or json', 'table'),
   ).action(async (opts: ParetoOptions) => {
@@ -81,6 +83,7 @@ export function registerParetoCommand(program: Command, ctx: CliContext): void {
     if (auto !== undefined) query.auto = String(auto);
     if (opts.generations !== undefined) query.generations = String(parseInteger(opts.generations, '--generations', 1, 5000));
     if (opts.run !== undefined) query.run = String(parseInteger(opts.run, '--run', 1));
+    if (opts.calibrate) query.calibrate = '1';
     const { client } = clientFor(opts);
     const device = client.api.devices[':name'];
     let front = (await unwrap(device.pareto.$get({ param: { name: opts.device }, query }))) as unknown as StoredFront;
@@ -102,7 +105,10 @@ export function registerParetoCommand(program: Command, ctx: CliContext): void {
     ctx.io.out.write(
       `Pareto front ${front.runId} of ${opts.device} on ${front.space}: twin ${front.twin.family} v${front.twin.version}` +
         `${front.predictor ? `, accuracy predictor v${front.predictor.version}` : ''}, seed ${front.seed}\n` +
-        `objective: ${label}\n`,
+        `objective: ${label}\n` +
+        (front.calibration
+          ? `calibrated: budgets searched at x${front.calibration.factor.toFixed(3)} (95% of held-out subnets measured <= ${front.calibration.ratioQ95.toFixed(3)} x predicted)\n`
+          : ''),
     );
     ctx.io.out.write(frontTable(front));
     ctx.io.out.write(`non-dominated set: ${front.nonDominated.length} subnets (--format json lists them)\n`);

@@ -13,6 +13,7 @@ import type { AccuracyPredictorRow } from '../../db/schema/accuracy';
 import { measurements } from '../../db/schema/measurements';
 import { paretoPoints, searchRuns, type SearchRunRow } from '../../db/schema/search';
 import type { TwinRow } from '../../db/schema/twins';
+import type { Calibration } from './calibration';
 import type { ParetoFront } from './pareto';
 
 export interface StoredPoint {
@@ -42,6 +43,8 @@ export interface StoredFront {
   /** The non-dominated set of every subnet the searches scored, fastest first. */
   nonDominated: StoredPoint[];
   verify: { sweepId: number } | null;
+  /** The margin budgets were searched at, when calibrated (see calibration.ts). */
+  calibration: Calibration | null;
 }
 
 export async function saveFront(
@@ -68,6 +71,7 @@ export async function saveFront(
           objectiveLabel: front.objective.label,
           latencyModel: front.latencyModel,
           stats: front.stats,
+          calibration: front.calibration ?? null,
         },
         seed: front.seed,
         finishedAt: new Date(),
@@ -141,6 +145,7 @@ export async function frontOf(db: Db, run: SearchRunRow, meta: { twinFamily: str
     points: rows.filter((r) => r.chosen).map(point).sort((a, b) => (a.budgetMs ?? 0) - (b.budgetMs ?? 0)),
     nonDominated: rows.filter((r) => !r.chosen).map(point),
     verify: verifySweepId !== null ? { sweepId: verifySweepId } : null,
+    calibration: (run.params.calibration as Calibration | null | undefined) ?? null,
   };
 }
 

@@ -14,6 +14,7 @@ import { eq } from 'drizzle-orm';
 import { loadActiveTwin } from '../twins/store';
 import { loadAccuracyPredictorRow } from './accuracy-store';
 import type { EvolveHyperParams } from './evolve';
+import { calibrationOf } from './calibration';
 import { probeLatencyRange } from './feasible';
 import { frontOf, getFront, saveFront, type StoredFront } from './front-store';
 import { accuracyObjective, macsObjective } from './objective';
@@ -29,6 +30,8 @@ export interface FrontParams {
   seed?: number;
   predictorVersion?: number;
   hyperParams?: Partial<EvolveHyperParams>;
+  /** Search each budget at a margin learned from the twin's held-out errors (calibration.ts). */
+  calibrate?: boolean;
 }
 
 export const MAX_BUDGETS = 50;
@@ -63,8 +66,20 @@ export async function computeDeviceFront(db: Db, device: { id: string; name: str
   const objective = predictor ? accuracyObjective(predictor.predictor) : macsObjective(space);
   const seed = params.seed ?? 0;
   return serialized(async () => {
-    const budgets = params.budgets?.length ? params.budgets : autoBudgets(probeLatencyRange(space, active.twin, createRng(`${seed}/auto`)), params.auto);
-    const front = computeFront({ space, latency: active.twin, objective, budgets, seed, hyperParams: params.hyperParams });
+    const points = (active.row.metrics.heldOutPoints ?? []) as { measured: number; predicted: number }[];
+    const calibration = params.calibrate ? calibrationOf(points) : null;
+    if (params.calibrate && !calibration) throw new ValidationError(`the twin of ${device.name} has too few held-out subnets to calibrate budgets; measure more subnets or search without calibration`);
+    const factor = calibration?.factor ?? 1;
+    let budgets = params.budgets?.length ? [...params.budgets] : null;
+    if (!budgets) {
+      const range = probeLatencyRange(space, active.twin, createRng(`${seed}/auto`));
+      // Asked budgets whose searched (scaled) budgets start just above the smallest latency.
+      budgets = autoBudgets({ min: { ...range.min, latency: range.min.latency / factor }, max: range.max }, params.auto);
+    }
+    const asked = [...new Set(budgets)].sort((a, b) => a - b);
+    const front = computeFront({ space, latency: active.twin, objective, budgets: asked.map((b) => b * factor), seed, hyperParams: params.hyperParams });
+    front.points.forEach((p, i) => (p.budget = asked[i]));
+    front.calibration = calibration;
     const runId = await saveFront(db, { deviceId: device.id, twin: active.row, predictor: predictor?.row ?? null, front });
     return getFront(db, runId, { twinFamily: active.row.family, predictorLabel: predictor?.predictor.origin.label ?? null });
   });

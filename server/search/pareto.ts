@@ -14,6 +14,7 @@ import { subnetId } from '../../core/subnet-id';
 import { ParetoArchive } from './archive';
 import { evolve, REFERENCE_HYPER_PARAMS, type EvolveHyperParams } from './evolve';
 import { probeLatencyRange, type LatencyRange, type RedrawStats } from './feasible';
+import type { Calibration } from './calibration';
 import { memoize, type MemoStats } from './memo';
 import type { LatencyModel, Objective, ObjectiveName } from './types';
 
@@ -52,6 +53,8 @@ export interface ParetoFront {
   hyperParams: EvolveHyperParams;
   /** Best subnet per budget, ascending budgets. */
   points: FrontPoint[];
+  /** Set when budgets were searched with a calibrated margin (the points keep the asked budgets). */
+  calibration?: Calibration | null;
   /** Non-dominated (latency, score) set of every subnet the searches scored, fastest first. */
   nonDominated: FrontSubnet[];
   stats: {

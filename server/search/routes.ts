@@ -52,6 +52,7 @@ const ParetoQuery = z.object({
   predictor: intText(1, 1e9).optional(),
   generations: intText(1, 5000).optional(),
   run: intText(1, Number.MAX_SAFE_INTEGER).optional(),
+  calibrate: z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true').optional(),
 });
 
 const SpaceQuery = z.object({ space: z.enum(SPACE_NAMES).optional() });
@@ -81,6 +82,7 @@ export function searchRoutes(deps: SearchRouteDeps) {
         seed: q.seed,
         predictorVersion: q.predictor,
         hyperParams: q.generations !== undefined ? { generations: q.generations } : undefined,
+        calibrate: q.calibrate,
       });
       return c.json(front);
     })

@@ -5,6 +5,7 @@ import { createRng } from '../../../core/rng';
 import { sampleConfig } from '../../../core/sample';
 import { SPACES } from '../../../core/space';
 import { ParetoArchive } from '../../../server/search/archive';
+import { calibrationOf } from '../../../server/search/calibration';
 import { probeLatencyRange } from '../../../server/search/feasible';
 import { macsObjective } from '../../../server/search/objective';
 import { autoBudgets, computeFront } from '../../../server/search/pareto';
@@ -82,5 +83,16 @@ describe('Pareto archive', () => {
     expect(archive.bestWithin(-1)).toBeNull();
     const within = archive.bestWithin(20)!;
     expect(within.score).toBe(Math.max(...all.filter((c) => c.latency <= 20).map((c) => c.score)));
+  });
+});
+
+describe('calibrated budgets', () => {
+  it('searches at a margin from the 95th percentile of held-out measured / predicted', () => {
+    const points = Array.from({ length: 21 }, (_, i) => ({ measured: 1 + i / 100, predicted: 1 }));
+    const c = calibrationOf(points)!;
+    expect(c.ratioQ95).toBeCloseTo(1.19, 10);
+    expect(c.factor).toBeCloseTo(1.05 / 1.19, 10);
+    expect(calibrationOf(points.map((p) => ({ ...p, measured: 0.9 })))!.factor).toBe(1);
+    expect(calibrationOf(points.slice(0, 4))).toBeNull();
   });
 });
