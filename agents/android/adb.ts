@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import * as adbkitModule from '@devicefarmer/adbkit';
 import type { Duplex } from 'node:stream';
+import type AdbTracker from '@devicefarmer/adbkit/dist/src/adb/tracker';
 import { FarmError } from '../../core/errors';
 import { abortReason } from '../runtime/abort';
 
@@ -16,6 +17,7 @@ const loaded = adbkitModule as unknown as { Adb?: typeof adbkitModule.Adb; defau
 export const Adb = (loaded.Adb ?? loaded.default?.Adb) as typeof adbkitModule.Adb;
 export type AdbClient = ReturnType<typeof Adb.createClient>;
 export type AdbDevice = ReturnType<AdbClient['getDevice']>;
+export type { AdbTracker };
 
 export const DEFAULT_ADB_PORT = 5037;
 
@@ -157,4 +159,41 @@ export async function shell(device: AdbDevice, command: string, opts: ShellOptio
 /** Single-quotes a word for the device's sh. */
 export function quote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A device service adbkit has no call for (e.g. `reverse:killforward:tcp:P`): host:transport to
+ * the serial, then the service; resolves to what the device answered after OKAY.
+ */
+export function deviceRequest(server: { host?: string; port?: number }, serial: string, service: string, timeoutMs = 10_000): Promise<string> {
+  const frame = (text: string) => `${Buffer.byteLength(text).toString(16).padStart(4, '0')}${text}`;
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: server.host ?? '127.0.0.1', port: server.port ?? DEFAULT_ADB_PORT });
+    let received = Buffer.alloc(0);
+    let stage = 0;
+    const timer = setTimeout(() => fail(new FarmError(`adb ${service} timed out`)), timeoutMs);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    socket.on('connect', () => socket.write(frame(`host:transport:${serial}`)));
+    socket.on('error', fail);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (stage === 0 && received.length >= 4) {
+        const status = received.subarray(0, 4).toString('ascii');
+        if (status !== 'OKAY') return fail(new FarmError(`adb host:transport:${serial}: ${received.subarray(8).toString('utf8') || status}`));
+        received = received.subarray(4);
+        stage = 1;
+        socket.write(frame(service));
+      }
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const text = received.toString('utf8');
+      if (stage === 1 && text.startsWith('OKAY')) resolve(text.slice(4));
+      else reject(new FarmError(`adb ${service}: ${text.replace(/^FAIL[0-9a-f]{4}/, '') || 'no answer'}`));
+    });
+  });
 }

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { errorMessage } from '../../core/errors';
 import { failedMeasurement, plannedRuns, type Measurement, type Provenance } from '../../core/measurement';
 import type { DeviceDescriptionInput } from '../../core/protocol';
-import { abortReason, throwIfAborted } from '../runtime/abort';
+import { abortReason, sleep, throwIfAborted } from '../runtime/abort';
 import { BackendClosedError, type BackendJob, type DeviceBackend, type ProgressFn } from '../runtime/backend';
 import { silentLogger, type Logger } from '../runtime/log';
 import { shell, type AdbDevice } from './adb';
@@ -24,6 +24,8 @@ import { MODELS_DIR, RUNNER_PATH, coreMask, ensureRemoteFile, pruneModels, runTo
 export const ANDROID_RUNTIME = 'onnxruntime_perf_test';
 const CLOCK = 'onnxruntime_perf_test (std::chrono::high_resolution_clock, per-run -v lines)';
 const PUSH_CHUNK = 64 * 1024;
+/** How long a backend whose phone stopped answering waits for the session to end it (unplug). */
+const LOST_PHONE_WAIT_MS = 20_000;
 
 export interface RunnerInfo {
   path: string;
@@ -108,6 +110,21 @@ export function createAndroidBackend(opts: AndroidBackendOptions): DeviceBackend
     },
   });
 
+  /**
+   * After an adb error or a cut-off run: is the phone still there? When it is not, wait for the
+   * session to abort us (an unplug is seen by adb's tracker within moments), so the job is
+   * released instead of stored as failed. Rejects with the abort reason in that case.
+   */
+  const checkPhone = async (signal: AbortSignal): Promise<void> => {
+    const alive = await shell(device, 'echo alive', { timeoutMs: 5_000, signal }).then(
+      (out) => out.includes('alive'),
+      () => false,
+    );
+    if (alive || signal.aborted) return throwIfAborted(signal);
+    log.warn('android.phone_lost', { serial: facts.serial, waitMs: LOST_PHONE_WAIT_MS });
+    await sleep(LOST_PHONE_WAIT_MS, signal);
+  };
+
   const args = (p: Prepared, runs: number, threads: number | null, verbose: boolean): ToolArgs => ({ modelPath: p.remote, runs, threads, verbose, freeDims: p.freeDims, cpuMask: mask });
 
   return {
@@ -123,16 +140,12 @@ export function createAndroidBackend(opts: AndroidBackendOptions): DeviceBackend
       prepared = null;
       const bytes = await job.model.read();
       const freeDims = checkJobInput(readOnnxInputs(bytes), job.inputName, job.inputShape);
-      await ensureRunner(signal);
-      const remote = `${MODELS_DIR}/${job.model.sha256}.onnx`;
-      const stream = () => Readable.from((function* () {
-        for (let off = 0; off < bytes.byteLength; off += PUSH_CHUNK) yield Buffer.from(bytes.buffer, bytes.byteOffset + off, Math.min(PUSH_CHUNK, bytes.byteLength - off));
-      })());
-      await ensureRemoteFile(device, { path: job.model.path ?? undefined, stream, bytes: bytes.byteLength, sha256: job.model.sha256 }, remote, 0o644, signal);
-      if (closed) throw new BackendClosedError('android');
-      recent.splice(0, recent.length, job.model.sha256, ...recent.filter((s) => s !== job.model.sha256).slice(0, 2));
-      await pruneModels(device, recent, signal).catch((error) => log.warn('android.prune_failed', { error: errorMessage(error) }));
-      prepared = { sha256: job.model.sha256, remote, freeDims };
+      try {
+        await installModel(job, bytes, freeDims, signal);
+      } catch (error) {
+        if (!signal.aborted && !(error instanceof BackendClosedError)) await checkPhone(signal);
+        throw error;
+      }
     },
 
     async measure(job, signal, progress?: ProgressFn): Promise<Measurement> {
@@ -168,6 +181,7 @@ export function createAndroidBackend(opts: AndroidBackendOptions): DeviceBackend
       } catch (error) {
         if (signal.aborted) throw abortReason(signal);
         if (error instanceof BackendClosedError) throw error;
+        await checkPhone(signal);
         return failedMeasurement(`measurement failed: ${errorMessage(error)}`, startedAt, { ...base(job, threads, {}), warmupRuns: 0, warmupMs: 0 });
       }
     },
@@ -178,10 +192,29 @@ export function createAndroidBackend(opts: AndroidBackendOptions): DeviceBackend
     },
   };
 
+  async function installModel(job: BackendJob, bytes: Uint8Array, freeDims: Map<string, number>, signal: AbortSignal): Promise<void> {
+    await ensureRunner(signal);
+    const remote = `${MODELS_DIR}/${job.model.sha256}.onnx`;
+    const stream = () =>
+      Readable.from(
+        (function* () {
+          for (let off = 0; off < bytes.byteLength; off += PUSH_CHUNK) yield Buffer.from(bytes.buffer, bytes.byteOffset + off, Math.min(PUSH_CHUNK, bytes.byteLength - off));
+        })(),
+      );
+    await ensureRemoteFile(device, { path: job.model.path ?? undefined, stream, bytes: bytes.byteLength, sha256: job.model.sha256 }, remote, 0o644, signal);
+    if (closed) throw new BackendClosedError('android');
+    recent.splice(0, recent.length, job.model.sha256, ...recent.filter((sha) => sha !== job.model.sha256).slice(0, 2));
+    await pruneModels(device, recent, signal).catch((error) => log.warn('android.prune_failed', { error: errorMessage(error) }));
+    prepared = { sha256: job.model.sha256, remote, freeDims };
+  }
+
   async function pass(p: Prepared, runs: number, threads: number | null, verbose: boolean, signal: AbortSignal, timeoutMs: number, onLine?: (line: string) => void): Promise<PerfTestOutput> {
     const out = await runTool(device, toolCommand(RUNNER_PATH, args(p, runs, threads, verbose)), { signal, timeoutMs, onLine });
     if (closed) throw new BackendClosedError('android');
-    return parsePerfTestOutput(out);
+    const parsed = parsePerfTestOutput(out);
+    // No `rc=` line: the shell was cut off, which is what an unplugged phone looks like.
+    if (parsed.failure && parsed.exitStatus === null) await checkPhone(signal);
+    return parsed;
   }
 
   async function measureOnDevice(job: BackendJob, p: Prepared, threads: number | null, extra: Provenance['extra'], signal: AbortSignal, progress: ProgressFn | undefined, startedAt: number): Promise<Measurement> {

@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main';
 import { registerAccuracyBuildCommand } from './accuracy-build';
+import { registerAgentAndroidCommand } from './agent-android';
 import { registerAgentEdgeCommand } from './agent-edge';
+import { registerAndroidSimCommand } from './android-sim';
 import { registerDbCommands } from './db';
 import { registerDeviceCommands } from './device';
 import { registerMeasurementsCommand } from './measurements';
@@ -22,6 +24,8 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSubnetExportCommand(program, ctx);
   registerSupernetCommands(program, ctx);
   registerAgentEdgeCommand(program, ctx);
+  registerAgentAndroidCommand(program, ctx);
+  registerAndroidSimCommand(program, ctx);
   registerDbCommands(program, ctx);
   registerTrainCommands(program, ctx);
   registerAccuracyImportPredictorCommand(program, ctx);
