@@ -3,6 +3,7 @@
  * browser agent's page bundles these with the runtime. Node 20 has all but a global WebSocket,
  * so tests pass `ws`'s class, which implements the same interface.
  */
+import { sha256Hex as coreSha256Hex } from '../../core/subnet-id';
 import type { LocalModel } from './backend';
 import { silentLogger, type Logger } from './log';
 import { DEFAULT_DOWNLOAD_LIMITS, downloadVerified, type DownloadLimits, type DownloadSink } from './model-download';
@@ -34,7 +35,10 @@ export function webSocketFactory(Ctor: WebSocketClass = (globalThis as unknown a
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  // Pages outside a secure context (plain http on a LAN, a phone's browser) have no crypto.subtle.
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return coreSha256Hex(bytes);
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 

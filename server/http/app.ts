@@ -7,6 +7,7 @@
 import { Hono } from 'hono';
 import { PROTOCOL_VERSION } from '../../core/protocol';
 import { requireAdmin } from './auth';
+import { agentPageRoutes } from './agent-page';
 import type { AppDeps } from './deps';
 import { errorResponse, notFoundResponse } from './errors';
 import { artifactRoutes } from './routes/artifacts';
@@ -42,7 +43,8 @@ export function buildApp(deps: AppDeps) {
     .route('/api', sweepRoutes(deps))
     .route('/api', measurementRoutes(deps))
     .route('/api', searchRoutes(deps))
-    .route('/', artifactRoutes(deps));
+    .route('/', artifactRoutes(deps))
+    .route('/', agentPageRoutes());
 }
 
 export type AppType = ReturnType<typeof buildApp>;
