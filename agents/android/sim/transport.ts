@@ -65,8 +65,9 @@ export class DeviceConnection implements StreamWire {
     if (!this.ended) this.socket.write(packet);
   }
 
+  /** adb 29 drops a transport whose packet exceeds what that side advertised: stay under both. */
   maxData(): number {
-    return Math.min(this.peerMaxData, MAX_PAYLOAD);
+    return Math.min(this.peerMaxData, SIM_MAXDATA, MAX_PAYLOAD);
   }
 
   forget(localId: number): void {

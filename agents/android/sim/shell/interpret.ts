@@ -95,10 +95,11 @@ export class Shell {
       throw error;
     }
     try {
-      return await this.exec(program, io, signal);
+      const status = await this.exec(program, io, signal);
+      return signal.aborted ? killedStatus(signal) : status;
     } catch (error) {
-      if (error instanceof ExitSignal) return error.code;
       if (signal.aborted) return killedStatus(signal);
+      if (error instanceof ExitSignal) return error.code;
       throw error;
     }
   }
