@@ -26,6 +26,7 @@ interface BuildOpts {
   count: string;
   seed: string;
   validLimit?: string;
+  trainLimit?: string;
   data?: string;
   db?: string;
   out?: string;
@@ -41,6 +42,7 @@ export function registerAccuracyBuildCommand(program: Command, ctx: CliContext):
     .option('--seed <n>', 'sampling seed', '0')
     .option('--valid-limit <n>', 'evaluate on the first N held-out images only (default: all 10,000)')
     .option('--data <dir>', `Fashion-MNIST directory (default ${DEFAULT_FASHION_MNIST_DIR})`)
+    .option('--train-limit <n>', 'recalibrate BN on a subset of the first N training images only (tests)')
     .option('--db <url>', 'PostgreSQL URL (default: $DATABASE_URL, else PGlite in $OFA_FARM_HOME or ./.ofa-farm)')
     .option('--out <file>', 'also append every record as a JSON line to this file (for `accuracy import`)')
     .option('--json', 'one JSON line per measured subnet')
@@ -61,7 +63,8 @@ export function registerAccuracyBuildCommand(program: Command, ctx: CliContext):
       const { evaluateSubnets } = await import('../../trainer/eval/evaluate-subnets');
       const { params, checkpoint } = await loadSupernet(opts.checkpoint);
       const space = SPACES[checkpoint.space];
-      const data = splitData(loadFashionMnist(opts.data ?? DEFAULT_FASHION_MNIST_DIR).train);
+      const trainLimit = opts.trainLimit === undefined ? undefined : parseInteger(opts.trainLimit, '--train-limit', 64);
+      const data = splitData(loadFashionMnist(opts.data ?? DEFAULT_FASHION_MNIST_DIR).train, { trainLimit });
       const backend = await initBackend();
       ctx.io.err.write(`backend: ${backend.description}\n`);
       const handle = await openDb(cliDbTarget(opts));

@@ -84,6 +84,8 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
       const schedule = opts.joint ? jointSchedule(base) : base;
       const phase = opts.phase === undefined ? undefined : parseChoice(opts.phase, '--phase', schedule.phases.map((p) => p.name) as PhaseName[]);
       if (!opts.out.endsWith('.ofa')) throw new ValidationError(`--out ${opts.out} must end in .ofa`);
+      const from = schedule.phases.find((p) => p.name === phase)?.from;
+      if (from && !opts.resume) throw new ValidationError(`phase ${phase} starts from the ${from} phase's checkpoint: pass it with --resume`);
       const seed = parseInteger(opts.seed, '--seed', 0);
       const maxStepsPerPhase = opts.maxSteps === undefined ? undefined : parseInteger(opts.maxSteps, '--max-steps', 1);
       const data = loadData(opts);

@@ -68,8 +68,12 @@ describe('training on a slice of Fashion-MNIST', () => {
   it('lowers the loss, checkpoints every phase, resumes, and exports a subnet that matches in onnxruntime', async () => {
     const out = join(dir, 'net.ofa');
     const schedule = tinySchedule();
+    const live = tf.memory();
     const first = await runTraining({ space, schedule, out, phase: 'full', data, seed: 3, progress: silentProgress });
     expect(first.checkpoints).toEqual([join(dir, 'net.full.ofa')]);
+    // Nothing of the run stays allocated (a leak per step exhausts WASM memory in a long run).
+    expect(tf.memory().numTensors).toBe(live.numTensors);
+    expect(tf.memory().numBytes).toBe(live.numBytes);
 
     const initial = SupernetParams.fromWeights(randomSupernetWeights(space, 3));
     const before = fixedLoss(initial, data);

@@ -45,7 +45,9 @@ export class SupernetParams {
       const layout = layoutOf(spec.name, spec.shape);
       const decay = !(spec.name.includes('.bn.') || spec.name.endsWith('.bias'));
       params.info.set(spec.name, { name: spec.name, layout, decay });
-      params.vars.set(spec.name, tf.variable(tf.tensor(torchToTf(layout, data), layout.tfShape), trainable, `${spec.name}#${nextId++}`));
+      const initial = tf.tensor(torchToTf(layout, data), layout.tfShape);
+      params.vars.set(spec.name, tf.variable(initial, trainable, `${spec.name}#${nextId++}`));
+      initial.dispose();
     }
     return params;
   }
@@ -87,7 +89,9 @@ export class SupernetParams {
       else {
         const info = this.info.get(name);
         if (!info) throw new Error(`supernet has no tensor "${name}"`);
-        this.get(name).assign(tf.tensor(torchToTf(info.layout, data), info.layout.tfShape));
+        const value = tf.tensor(torchToTf(info.layout, data), info.layout.tfShape);
+        this.get(name).assign(value);
+        value.dispose();
       }
     }
   }

@@ -22,7 +22,9 @@ export class StaticNet {
     const sub = extractSubnet(weights, config);
     const variable = (name: string, torchShape: number[], data: Float32Array, decay: boolean) => {
       const layout = layoutOf(name, torchShape);
-      const v = tf.variable(tf.tensor(torchToTf(layout, data), layout.tfShape), true, `static/${name}#${nextId++}`);
+      const initial = tf.tensor(torchToTf(layout, data), layout.tfShape);
+      const v = tf.variable(initial, true, `static/${name}#${nextId++}`);
+      initial.dispose();
       this.vars.set(name, v);
       if (decay) this.decay.add(name);
       return v;

@@ -55,7 +55,10 @@ export class Sgd {
         buf[i] = b;
         p[i] -= lr * (nesterov ? d + momentum * b : b);
       }
-      variable.assign(tf.tensor(p, variable.shape));
+      // assign() shares the new tensor's data: dispose the handle or every step leaks a copy.
+      const value = tf.tensor(p, variable.shape);
+      variable.assign(value);
+      value.dispose();
     }
   }
 }
