@@ -7,7 +7,8 @@
  * - `ridge-table`: the same features plus the table's per-stage sums;
  * - `boosted`: the best linear model times exp(boosted trees on cost features, the OFA one-hot
  *   encoding and, with a table, its sums), i.e. trees learn what the linear model misses;
- * - `transfer`: a new device from other devices' twins: log-linear in their predictions.
+ * - `transfer`: a new device from other devices' twins: their (scaled) prediction, corrected
+ *   by this device's cost features as far as its measurements allow.
  * Linear fits weight each subnet by 1/y², so they minimise relative error.
  */
 import type { SubnetConfig } from '../../core/config';
@@ -74,6 +75,8 @@ export function familyMinSamples(family: TwinFamily): number {
 }
 
 const weightsOf = (samples: readonly LatencySample[]) => samples.map((s) => 1 / (s.ms * s.ms));
+/** Up to very strong shrinkage: with a few subnets the corrections should stay near zero. */
+const TRANSFER_LAMBDAS = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1e4] as const;
 const floorMs = (v: number) => Math.max(v, 1e-4);
 
 function fitAffine(x: readonly number[], samples: readonly LatencySample[]): AffineParams {
@@ -113,17 +116,23 @@ function requireTable(ctx: FitContext): LatencyTable {
   return ctx.table;
 }
 
-function sourceRows(ctx: FitContext, names: readonly string[], configs: readonly SubnetConfig[]): number[][] {
+/**
+ * Transfer features: the mean source prediction (ms, never penalised), each source's deviation
+ * from it, then this device's own cost features. The fit is linear in ms with 1/y² weights; the
+ * ridge penalty (chosen by leave-one-out) keeps a fit on a handful of subnets close to a scaled
+ * source twin and lets more measurements correct it per stage and operator.
+ */
+function sourceRows(ctx: FitContext, names: readonly string[], configs: readonly SubnetConfig[]): Float64Array[] {
   const preds = names.map((name) => {
     const source = ctx.sources.find((s) => s.device === name);
     if (!source) throw new Error(`transfer twin source ${name} is missing`);
     return source.predict(configs);
   });
-  // Feature 0: mean log prediction (unpenalised); then each source's deviation from it.
-  return configs.map((_, i) => {
-    const logs = preds.map((p) => Math.log(floorMs(p[i])));
-    const mean = logs.reduce((s, v) => s + v, 0) / logs.length;
-    return [mean, ...(logs.length > 1 ? logs.map((v) => v - mean) : [])];
+  return configs.map((config, i) => {
+    const values = preds.map((p) => p[i]);
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const own = costFeatures(ctx.space, config);
+    return Float64Array.from([mean, ...(values.length > 1 ? values.map((v) => v - mean) : []), ...own]);
   });
 }
 
@@ -155,7 +164,7 @@ export function loadModel(family: TwinFamily, params: unknown, ctx: FitContext):
     }
     case 'transfer': {
       const p = params as TransferParams;
-      return make((configs) => Float64Array.from(sourceRows(ctx, p.sources, configs), (row) => Math.exp(ridgePredict(p.ridge, row))));
+      return make((configs) => Float64Array.from(sourceRows(ctx, p.sources, configs), (row) => floorMs(ridgePredict(p.ridge, row))));
     }
   }
 }
@@ -187,7 +196,7 @@ export function fitModel(family: TwinFamily, samples: readonly LatencySample[], 
       if (ctx.sources.length === 0) throw new Error('a transfer twin needs at least one other device with a twin');
       const names = ctx.sources.map((s) => s.device);
       const rows = sourceRows(ctx, names, configs);
-      const ridge = fitRidge(rows, y.map(Math.log), y.map(() => 1), undefined, 1);
+      const ridge = fitRidge(rows, y, weightsOf(samples), TRANSFER_LAMBDAS, 1);
       return loadModel(family, { sources: names, ridge } satisfies TransferParams, ctx);
     }
   }
