@@ -46,6 +46,7 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
         { log: (line) => ctx.io.err.write(logLine(line)) },
       );
       ctx.io.out.write(`ofa-farm coordinator listening on ${coordinator.url} (agents: ${coordinator.url.replace(/^http/, 'ws')}/agent/ws)\n`);
+      ctx.io.out.write(`dashboards: ${(await import('../../server/http/dashboards')).dashboardUrl(coordinator.url)}\n`);
       if (coordinator.adminTokenCreated) {
         ctx.io.out.write(`admin token (shown once; stored with mode 0600 in ${coordinator.adminTokenPath}):\n  ${coordinator.adminToken}\n`);
       } else if (coordinator.adminTokenPath) {

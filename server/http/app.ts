@@ -15,6 +15,7 @@ import { deviceRoutes } from './routes/devices';
 import { measurementRoutes } from './routes/measurements';
 import { sweepRoutes } from './routes/sweeps';
 import { searchRoutes } from '../search/routes';
+import { dashboardRoutes } from './dashboards';
 
 /** Mutating routes that authenticate with something other than the admin token. */
 const OWN_AUTH = new Set(['/api/enroll']);
@@ -44,6 +45,7 @@ export function buildApp(deps: AppDeps) {
     .route('/api', measurementRoutes(deps))
     .route('/api', searchRoutes(deps))
     .route('/', artifactRoutes(deps))
+    .route('/', dashboardRoutes(deps))
     .route('/', agentPageRoutes());
 }
 
