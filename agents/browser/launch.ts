@@ -37,9 +37,12 @@ export function browserCandidates(name: BrowserName, executable?: string, exists
   if (exists(own)) out.push({ name, executablePath: undefined, source: 'playwright' });
   if (name === 'chromium') for (const path of SYSTEM_CHROMIUM) if (exists(path)) out.push({ name, executablePath: path, source: 'system' });
   if (out.length === 0) {
-    const where = name === 'chromium' ? `Playwright's chromium (${own}) nor a system Chromium (${SYSTEM_CHROMIUM.join(', ')})` : `Playwright's ${name} (${own})`;
-    const extra = name === 'chromium' ? '; on Debian/Ubuntu `apt-get install chromium` also works' : '; a system build cannot be driven, Playwright needs its own';
-    throw new ValidationError(`no ${name} found: neither ${where} is installed. To fix it, ${installHint(name)}${extra}`);
+    if (name === 'chromium') {
+      throw new ValidationError(
+        `no chromium found: neither Playwright's own (${own}) nor a system Chromium (${SYSTEM_CHROMIUM.join(', ')}) is installed. To fix it, ${installHint(name)}; on Debian/Ubuntu \`apt-get install chromium\` works too`,
+      );
+    }
+    throw new ValidationError(`Playwright's ${name} is not installed (looked for ${own}); a system ${name} cannot be driven, Playwright needs its own build. To fix it, ${installHint(name)}`);
   }
   return out;
 }

@@ -155,3 +155,22 @@ export function parseUserAgent(ua: string): BrowserFacts {
   else if (/Linux/.test(ua)) os = 'Linux';
   return { browser, os, model };
 }
+
+/** What `device add --kind browser` prints: the join URL and the headless alternative. */
+export function joinInstructions(server: string, token: string): string {
+  const url = agentPageUrl(server, token);
+  const local = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(new URL(server).hostname);
+  const lines = [
+    'open this URL in any browser (a phone\'s too) to make it this device\'s agent:',
+    `  ${url}`,
+    'or run it in a headless browser here:',
+    `  OFA_FARM_DEVICE_TOKEN=${token} ofa-farm agent browser --server ${server}`,
+  ];
+  if (local) {
+    lines.push(
+      'from another machine, use this machine\'s address instead (start the coordinator with `ofa-farm serve --host 0.0.0.0`);',
+      'browsers give WASM threads and a fine timer only to https or localhost pages: on a phone, `adb reverse tcp:PORT tcp:PORT` and open it as localhost.',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,5 +1,6 @@
 /** `ofa-farm device add|list|remove|enroll-token`: the coordinator's device registry. */
 import type { Command } from 'commander';
+import { joinInstructions, agentPageUrl } from '../../agents/browser/parse';
 import { AGENT_KINDS } from '../../core/protocol';
 import { clientFor, unwrap, withServerOptions, type ServerOptions } from '../client';
 import { commandGroup, type CliContext } from '../main';
@@ -29,10 +30,11 @@ export function registerDeviceCommands(program: Command, ctx: CliContext): void 
     const kind = parseChoice(opts.kind, '--kind', AGENT_KINDS);
     const { client, target } = clientFor(opts);
     const added = await unwrap(client.api.devices.$post({ json: { name: opts.name, kind, host: opts.host ?? null } }));
-    if (opts.json) return writeJsonLine(ctx.io, { name: added.device.name, token: added.token });
+    if (opts.json) return writeJsonLine(ctx.io, { name: added.device.name, token: added.token, ...(kind === 'browser' ? { url: agentPageUrl(target.url, added.token) } : {}) });
     ctx.io.out.write(`device ${added.device.name} (${added.device.kind}) registered.\n`);
     ctx.io.out.write(`token (shown once; only its hash is stored):\n  ${added.token}\n`);
     if (kind === 'edge') ctx.io.out.write(`start its agent:\n  OFA_FARM_DEVICE_TOKEN=${added.token} ofa-farm agent edge --server ${target.url}\n`);
+    if (kind === 'browser') ctx.io.out.write(joinInstructions(target.url, added.token));
   });
 
   withServerOptions(

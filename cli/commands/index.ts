@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../main';
 import { registerAccuracyBuildCommand } from './accuracy-build';
 import { registerAgentAndroidCommand } from './agent-android';
+import { registerAgentBrowserCommand } from './agent-browser';
 import { registerAgentEdgeCommand } from './agent-edge';
 import { registerAndroidSimCommand } from './android-sim';
 import { registerDbCommands } from './db';
@@ -24,6 +25,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSubnetExportCommand(program, ctx);
   registerSupernetCommands(program, ctx);
   registerAgentEdgeCommand(program, ctx);
+  registerAgentBrowserCommand(program, ctx);
   registerAgentAndroidCommand(program, ctx);
   registerAndroidSimCommand(program, ctx);
   registerDbCommands(program, ctx);

@@ -94,4 +94,17 @@ describe('the browser backend (headless Chromium, onnxruntime-web)', () => {
       expect(m.error).toMatch(/took longer than 1 ms to load the model/);
     }
   });
+
+  it('the agent page without a token, or with a bad parameter, asks for one and says why', async () => {
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${pages.url}/agent`);
+      await page.getByText(/becomes a measuring device of the farm once it has a device token/).waitFor({ timeout: 30_000 });
+      expect(await page.locator('input[name=token]').isVisible()).toBe(true);
+      await page.goto(`${pages.url}/agent?token=t&backend=cuda`);
+      await page.getByText(/URL parameter "backend" is not valid/).waitFor({ timeout: 30_000 });
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { start, type RunningBrowserAgent } from '../../../agents/browser/main';
 import { agentPageUrl } from '../../../agents/browser/parse';
 import { describeEachDb } from '../../helpers/databases';
@@ -120,21 +120,5 @@ describeEachDb('browser agent end to end', (getDb) => {
     const exit = await Promise.race([refused.finished, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit')), 90_000))]);
     expect(exit).toMatchObject({ fatal: true, code: 'auth_failed' });
     expect(exit.message).toMatch(/device token is not valid/);
-  });
-});
-
-describe('the agent page without a token', () => {
-  it('is served cross-origin isolated and asks for the token', async () => {
-    // No browser needed: the form is built by the page script; here the headers and shell.
-    const { startPageServer } = await import('./helpers/page-server');
-    const server = await startPageServer();
-    try {
-      const res = await fetch(`${server.url}/agent`);
-      expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
-      expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
-      expect(await res.text()).toContain('agent/assets/agent-page.js');
-    } finally {
-      await server.close();
-    }
   });
 });
