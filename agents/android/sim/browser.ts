@@ -21,12 +21,14 @@ export interface SimBrowserOptions {
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
-export function createSimBrowser(opts: SimBrowserOptions = {}): BrowserHook & { page(): Page | null } {
+export function createSimBrowser(opts: SimBrowserOptions = {}): BrowserHook & { page(): Page | null; carried(): number } {
   const log = opts.log ?? (() => {});
   let browser: Browser | null = null;
   let page: Page | null = null;
   let socks: Awaited<ReturnType<typeof startSocksServer>> | null = null;
   let current: SimDevice | null = null;
+  /** Connections the browser made that went over adb (reverse data path). */
+  let carried = 0;
 
   const launch = async (device: SimDevice) => {
     current = device;
@@ -40,7 +42,9 @@ export function createSimBrowser(opts: SimBrowserOptions = {}): BrowserHook & { 
         log(`browser: connection to localhost:${port} refused (no adb reverse rule for tcp:${port})`);
         return null;
       }
-      return target.conn.openToHost(target.local);
+      const stream = await target.conn.openToHost(target.local);
+      carried++;
+      return stream;
     });
     browser = await chromium.launch({
       executablePath,
@@ -85,5 +89,6 @@ export function createSimBrowser(opts: SimBrowserOptions = {}): BrowserHook & { 
       socks = null;
     },
     page: () => page,
+    carried: () => carried,
   };
 }
