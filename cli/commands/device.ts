@@ -74,6 +74,19 @@ export function registerDeviceCommands(program: Command, ctx: CliContext): void 
 
   withServerOptions(
     device
+      .command('token')
+      .description('Give a device a new token (shown once); the old one stops working and its agent is disconnected')
+      .argument('<name>', 'device name')
+      .option('--json', 'print {"name","token"} as one JSON line'),
+  ).action(async (name: string, opts: ServerOptions & { json?: boolean }) => {
+    const { client } = clientFor(opts);
+    const rotated = await unwrap(client.api.devices[':name'].token.$post({ param: { name } }));
+    if (opts.json) return writeJsonLine(ctx.io, { name: rotated.device.name, token: rotated.token });
+    ctx.io.out.write(`new token for ${rotated.device.name} (shown once; the old one no longer works):\n  ${rotated.token}\n`);
+  });
+
+  withServerOptions(
+    device
       .command('enroll-token')
       .description('Create an enrollment token (shown once): it may only register devices, e.g. by an android host agent')
       .option('--label <text>', 'what the token is for')

@@ -7,6 +7,7 @@ import { registerAgentBrowserCommand } from './agent-browser';
 import { registerAgentEdgeCommand } from './agent-edge';
 import { registerAndroidSimCommand } from './android-sim';
 import { registerDbCommands } from './db';
+import { registerDemoCommand } from './demo';
 import { registerDeviceCommands } from './device';
 import { registerMeasurementsCommand } from './measurements';
 import { registerServeCommand } from './serve';
@@ -38,5 +39,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerDeviceCommands(program, ctx);
   registerSweepCommands(program, ctx);
   registerMeasurementsCommand(program, ctx);
+  registerDemoCommand(program, ctx);
   registerAccuracyBuildCommand(program, ctx);
 }

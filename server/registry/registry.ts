@@ -7,6 +7,7 @@ import { AuthError, ValidationError } from '../../core/errors';
 import { AGENT_KINDS, type AgentKind, type DeviceDescription } from '../../core/protocol';
 import type { Db } from '../../db/client';
 import { findDeviceByTokenHash, listDevices, markDeviceConnected, markDeviceOffline, registerDevice, removeDevice, requireDeviceByName, touchDevice, type DeviceListing } from '../../db/queries/devices';
+import { rotateDeviceToken } from '../../db/queries/device-tokens';
 import { createEnrollmentToken, registerDeviceWithEnrollment } from '../../db/queries/enrollment';
 import type { SettledJob } from '../../db/queries/job-settle';
 import type { DeviceRow } from '../../db/schema/devices';
@@ -100,6 +101,14 @@ export class DeviceRegistry {
     const device = await requireDeviceByName(this.db, name);
     const removed = await removeDevice(this.db, device.id);
     return { ...removed, device: deviceView(removed.device) };
+  }
+
+  /** A new token for an existing device (shown once); the old one stops working. */
+  async rotateToken(name: string): Promise<{ device: DeviceView; token: string }> {
+    const device = await requireDeviceByName(this.db, name);
+    const token = generateToken('device');
+    const row = await rotateDeviceToken(this.db, device.id, hashToken(token));
+    return { device: deviceView(row), token };
   }
 
   async list(): Promise<DeviceView[]> {

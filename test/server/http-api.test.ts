@@ -144,4 +144,16 @@ describeEachDb('coordinator HTTP API', (getDb) => {
     expect((await farm.api('POST', '/api/devices', { name: 'x', kind: 'edge' }, enrollToken)).status).toBe(401);
     expect(ADMIN).not.toBe(enrollToken);
   });
+
+  it('replaces a device token: the old one stops working, the new one works', async () => {
+    const old = await farm.addDevice('d1');
+    const rotated = await farm.api('POST', '/api/devices/d1/token');
+    expect(rotated.status).toBe(201);
+    expect(rotated.body.token).not.toBe(old);
+    const refused = farm.agent({ token: old });
+    expect(await refused.closed).toBe(4001);
+    const welcomed = farm.agent({ token: rotated.body.token });
+    await welcomed.until(() => welcomed.of('welcome').length === 1, 'welcome');
+    expect((await farm.api('POST', '/api/devices/d1/token', undefined, null)).status).toBe(401);
+  });
 });

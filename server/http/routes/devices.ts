@@ -35,6 +35,12 @@ export function deviceRoutes(deps: AppDeps) {
       deps.log(`device ${removed.device.name} removed (${removed.cancelledJobs} jobs, ${removed.cancelledSweeps} sweeps cancelled)`);
       return c.json(removed);
     })
+    .post('/devices/:name/token', async (c) => {
+      const rotated = await deps.registry.rotateToken(c.req.param('name'));
+      deps.disconnectDevice(rotated.device.id, `the token of device ${rotated.device.name} was replaced`);
+      deps.log(`device ${rotated.device.name}: token replaced`);
+      return c.json(rotated, 201);
+    })
     .post('/enrollment-tokens', jsonBody(EnrollmentTokenBody), async (c) => {
       const body = c.req.valid('json');
       const created = await deps.registry.createEnrollmentToken({

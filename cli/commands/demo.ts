@@ -1,0 +1,81 @@
+/**
+ * `ofa-farm demo` (`npm start`): a coordinator on PGlite in ./.ofa-farm, a local edge agent
+ * process, a sweep of 30 ofa-mbv3-w1.0 subnets, a table of what was measured, then the
+ * coordinator keeps serving until Ctrl-C (`--exit`: stop when done).
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { errorMessage } from '../../core/errors';
+import { SPACE_NAMES } from '../../core/space';
+import { DEFAULT_HOME, DEFAULT_PORT } from '../../server/home';
+import type { DemoContext, DemoStep } from '../demo/context';
+import { edgeAgentStep, startDemoCoordinator } from '../demo/local-steps';
+import { resultsStep, sweepStep } from '../demo/sweep-step';
+import type { CliContext } from '../main';
+import { parseChoice, parseInteger } from '../options';
+import { waitForSignal } from './serve';
+
+/** The demo, in order. A new feature adds its step here. */
+export const DEMO_STEPS: DemoStep[] = [edgeAgentStep, sweepStep, resultsStep];
+
+interface DemoFlags {
+  exit?: boolean;
+  port: string;
+  home?: string;
+  space: string;
+  count: string;
+  seed: string;
+}
+
+export function registerDemoCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('demo')
+    .description('Coordinator + local edge agent + a sweep of 30 ofa-mbv3-w1.0 subnets, then serve until Ctrl-C (what `npm start` runs)')
+    .option('--exit', 'exit when the demo is done instead of serving')
+    .option('--port <n>', 'coordinator port (a free one if it is taken)', String(DEFAULT_PORT))
+    .option('--home <dir>', `farm home (default: OFA_FARM_HOME or ${DEFAULT_HOME} in the current directory)`)
+    .option('--space <name>', 'search space', 'ofa-mbv3-w1.0')
+    .option('--count <n>', 'subnets to measure', '30')
+    .option('--seed <k>', 'sampling seed (the same seed measures the same subnets on every run)', '0')
+    .action(async (flags: DemoFlags) => {
+      const home = resolve(flags.home ?? process.env.OFA_FARM_HOME ?? DEFAULT_HOME);
+      mkdirSync(join(home, 'logs'), { recursive: true });
+      const logPath = join(home, 'logs', 'coordinator.log');
+      const base = {
+        io: ctx.io,
+        options: {
+          home,
+          port: parseInteger(flags.port, '--port', 0, 65535),
+          space: parseChoice(flags.space, '--space', SPACE_NAMES),
+          count: parseInteger(flags.count, '--count', 1, 1000),
+          seed: parseInteger(flags.seed, '--seed', 0),
+          exit: Boolean(flags.exit),
+        },
+        devices: [],
+        notes: [],
+        cleanups: [],
+        log: (line: string) => appendFileSync(logPath, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 }),
+      };
+      ctx.io.out.write(`ofa-farm demo: farm home ${home} (coordinator log: ${logPath})\n`);
+      const started = performance.now();
+      const demo: DemoContext = { ...base, ...(await startDemoCoordinator(base)) };
+      try {
+        ctx.io.out.write(`coordinator ${demo.coordinator.url} (PGlite in ${home})\n`);
+        if (demo.coordinator.adminTokenCreated) ctx.io.out.write(`admin token (shown once; stored with mode 0600 in ${demo.coordinator.adminTokenPath}):\n  ${demo.coordinator.adminToken}\n`);
+        for (const step of DEMO_STEPS) await step.run(demo);
+        ctx.io.out.write(`\ndemo done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+        ctx.io.out.write(`coordinator: ${demo.coordinator.url}  (admin token in ${demo.coordinator.adminTokenPath ?? 'OFA_FARM_ADMIN_TOKEN'})\n`);
+        for (const note of demo.notes) ctx.io.out.write(`${note}\n`);
+        ctx.io.out.write(`try: ofa-farm device list | ofa-farm sweep list | ofa-farm measurements --device local-edge --format csv\n`);
+        if (!demo.options.exit) {
+          ctx.io.out.write('serving until Ctrl-C\n');
+          await waitForSignal(ctx);
+        }
+      } finally {
+        for (const cleanup of demo.cleanups.reverse()) {
+          await cleanup().catch((error) => ctx.io.err.write(`ofa-farm: cleanup failed: ${errorMessage(error)}\n`));
+        }
+      }
+    });
+}

@@ -1,0 +1,24 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../helpers/cli';
+
+describe('ofa-farm demo --exit', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'ofa-farm-demo-'));
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('starts a coordinator and an edge agent process, sweeps, prints the table and exits', async () => {
+    const args = ['demo', '--exit', '--port', '0', '--space', 'ofa-mbv3-mini', '--count', '3'];
+    const run = await spawnCli(args, { cwd, timeoutMs: 170_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/coordinator http:\/\/127\.0\.0\.1:\d+/);
+    expect(run.stdout).toContain('admin token (shown once');
+    expect(run.stdout).toMatch(/subnet id\s+r\s+MMACs\s+local-edge median ms\s+local-edge CV/);
+    const tableRows = run.stdout.split('\n').filter((line) => /^[0-9a-f]{16}\s+\d+\s/.test(line));
+    expect(tableRows).toHaveLength(3);
+    for (const row of tableRows) expect(row.trim().split(/\s+/)[3]).toMatch(/^\d+(\.\d+)?$/);
+    expect(run.stdout).toMatch(/anchor [0-9a-f]{16} on local-edge/);
+    expect(statSync(join(cwd, '.ofa-farm', 'admin-token')).mode & 0o777).toBe(0o600);
+  }, 200_000);
+});
