@@ -133,5 +133,6 @@ export const frontsPage: PageFactory = ({ root, query }) => {
       fill(tables, ...shown.map((f) => frontTable(obj, f)));
     },
   };
-  return { title: 'Pareto fronts', topics: ['fronts', 'twins', 'devices'], refresh: () => page!.refresh() };
+  // 'sweeps': a verify sweep's results are the measured points.
+  return { title: 'Pareto fronts', topics: ['fronts', 'twins', 'devices', 'sweeps'], refresh: () => page!.refresh() };
 };
