@@ -130,18 +130,27 @@ export function createPageBackend(options: PageBackendOptions): PageBackend {
         return failed(`the job asks for ${asked} WASM threads but onnxruntime-web runs ${p.loaded.threads} on this page${why}`);
       }
       activity();
-      const outcome = await p.worker.request(
-        { type: 'measure', id: `${job.jobId}@${job.attempt}`, inputName: job.inputName, inputShape: job.inputShape, settings: job.settings },
-        {
-          signal,
-          stallMs,
-          abortGraceMs,
-          onProgress: (phase, done, total) => {
-            activity();
-            progress?.(phase, done, total);
+      // A page sent to the background is throttled (and on phones, frozen): its timings are suspect.
+      let hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
+      const onVisibility = () => (hidden ||= document.visibilityState === 'hidden');
+      if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
+      let outcome;
+      try {
+        outcome = await p.worker.request(
+          { type: 'measure', id: `${job.jobId}@${job.attempt}`, inputName: job.inputName, inputShape: job.inputShape, settings: job.settings },
+          {
+            signal,
+            stallMs,
+            abortGraceMs,
+            onProgress: (phase, done, total) => {
+              activity();
+              progress?.(phase, done, total);
+            },
           },
-        },
-      );
+        );
+      } finally {
+        if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
+      }
       activity();
       if (outcome.type === 'run-failed') return failed(outcome.error);
       if (outcome.type === 'stalled') return failed(`the measuring worker showed no progress for ${outcome.afterMs} ms (a hung run); it was stopped`);
@@ -154,6 +163,7 @@ export function createPageBackend(options: PageBackendOptions): PageBackend {
         m.provenance.warmupMs += s.ms;
         Object.assign(m.provenance.extra, { settleRuns: s.runs, settleMs: Math.round(s.ms * 1000) / 1000, settled: s.settled });
       }
+      if (m.provenance) m.provenance.extra.pageHidden = hidden;
       return m;
     },
 

@@ -54,6 +54,7 @@ export class AgentView {
       el('h1', {}, 'OFA Farm · browser agent'),
       this.badge,
       this.message,
+      el('p', { class: 'muted' }, 'Keep this page open and in front while it measures: browsers throttle background tabs (a measurement taken while hidden says so).'),
       el('h2', {}, 'Current job'),
       this.job,
       el('h2', {}, 'Last result'),

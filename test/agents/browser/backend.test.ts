@@ -65,6 +65,7 @@ describe('the browser backend (headless Chromium, onnxruntime-web)', () => {
     expect(p.extra.settleRuns).toBeGreaterThan(0);
     expect(typeof p.extra.settled).toBe('boolean');
     expect(p.warmupRuns).toBeGreaterThanOrEqual(QUICK_SETTINGS.warmupRuns! + (p.extra.settleRuns as number));
+    expect(p.extra.pageHidden).toBe(false);
   });
 
   it('honours a job\'s thread count (one onnxruntime-web per count)', async () => {
@@ -84,6 +85,13 @@ describe('the browser backend (headless Chromium, onnxruntime-web)', () => {
     expect(m.status).toBe('failed');
     expect(m.error).toMatch(/WebGPU/);
     expect(m.stats).toBeNull();
+  });
+
+  it('webgl: either measures on webgl or fails with onnxruntime-web\'s reason (OFA\'s HardSwish has no WebGL kernel)', async () => {
+    const b = await backend({ provider: 'webgl' });
+    const m = await measureJob(b, job(), new AbortController().signal);
+    if (m.status === 'failed') expect(m.error).toMatch(/HardSwish|webgl|WebGL|backend/i);
+    else expect(m.provenance!.executionProvider).toBe('webgl');
   });
 
   it('gives up on a model whose session takes too long to create (the worker is replaced, not reused)', async () => {
