@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { errorMessage } from '../../core/errors';
 import { SPACE_NAMES } from '../../core/space';
 import { DEFAULT_HOME, DEFAULT_PORT } from '../../server/home';
+import { browserAgentStep } from '../demo/browser-step';
 import type { DemoContext, DemoStep } from '../demo/context';
 import { edgeAgentStep, startDemoCoordinator } from '../demo/local-steps';
 import { resultsStep, sweepStep } from '../demo/sweep-step';
@@ -17,7 +18,7 @@ import { parseChoice, parseInteger } from '../options';
 import { waitForSignal } from './serve';
 
 /** The demo, in order. A new feature adds its step here. */
-export const DEMO_STEPS: DemoStep[] = [edgeAgentStep, sweepStep, resultsStep];
+export const DEMO_STEPS: DemoStep[] = [edgeAgentStep, browserAgentStep, sweepStep, resultsStep];
 
 interface DemoFlags {
   exit?: boolean;

@@ -57,7 +57,7 @@ export const browserAgentStep: DemoStep = {
     const d = device.description;
     const specs = d?.specs ?? {};
     ctx.io.out.write(
-      `device ${LOCAL_BROWSER}: ${specs.browser ?? 'a browser'} (headless, ${browser.label}), ${d?.runtime} ${d?.runtimeVersion}, ${d?.threads ?? '?'} WASM threads, cross-origin isolated: ${specs.crossOriginIsolated ? 'yes' : 'no'} (agent log: ${agent.logPath})\n`,
+      `device ${LOCAL_BROWSER}: ${specs.browser ?? 'a browser'} via ${browser.label}, ${d?.runtime} ${d?.runtimeVersion}, ${d?.threads ?? '?'} WASM threads, cross-origin isolated: ${specs.crossOriginIsolated ? 'yes' : 'no'} (agent log: ${agent.logPath})\n`,
     );
     ctx.devices.push({ name: LOCAL_BROWSER, kind: 'browser' });
     ctx.notes.push(`any browser can join: \`ofa-farm device add --name my-phone --kind browser\` prints a URL like ${agentPageUrl(ctx.coordinator.url, '<token>').replace('%3Ctoken%3E', '<token>')}`);
