@@ -53,6 +53,12 @@ describe('android CLI commands', () => {
     expect((await runCli(['android-sim', '--serial', 'has space'])).stderr).toMatch(/--serial "has space" must be/);
   });
 
+  it('says clearly when adb is missing and no adb server runs', async () => {
+    const run = await runCli(['agent', 'android', '--enroll-token', 't', '--adb-port', '9', '--adb', '/nonexistent/adb', '--cache', mkdtempSync(join(tmpdir(), 'ofa-noadb-'))]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/adb is not installed \(no \/nonexistent\/adb on PATH\) and no adb server runs on port 9: install Android's platform tools \(Debian\/Ubuntu: apt install adb\) or pass --adb PATH/);
+  });
+
   it('android-sim --connect attaches to the adb server; agent android enrolls it; both stop cleanly on SIGTERM', async () => {
     const adb = await startTestAdbServer();
     cleanup.push(() => adb.stop());

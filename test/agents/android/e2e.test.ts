@@ -41,7 +41,7 @@ describeEachDb('android agent end to end (adb server + simulated phone + coordin
     await farm?.stop();
   }, 60_000);
 
-  const startAgent = async () => {
+  const startAgent = async (serials: string[] = []) => {
     const enroll = await farm.api('POST', '/api/enrollment-tokens', { label: 'android e2e', maxUses: 5 });
     expect(enroll.status).toBe(201);
     const cache = mkdtempSync(join(tmpdir(), 'ofa-android-agent-'));
@@ -50,6 +50,7 @@ describeEachDb('android agent end to end (adb server + simulated phone + coordin
         server: farm.url,
         enrollToken: enroll.body.token,
         adbPort: adb.port,
+        serials,
         runner: standInRunner(),
         runnerVersion: 'android-sim stand-in',
         cores: '6-7',
@@ -133,4 +134,11 @@ describeEachDb('android agent end to end (adb server + simulated phone + coordin
     expect((await farm.api('GET', '/api/devices')).body.devices.filter((d: { kind: string }) => d.kind === 'android')).toHaveLength(1);
     expect(logs.join('')).toMatch(/android.phone_gone .*reason="?phone unplugged/);
   }, 300_000);
+
+  it('serves only the phones named with --serial', async () => {
+    await startAgent(['SOME-OTHER-PHONE']);
+    await eventually(async () => logs.join('').includes('android.phone_skipped') || undefined, 'the phone to be skipped', 30_000);
+    expect(logs.join('')).toMatch(/android.phone_skipped .*serial=SIMPX7A0001 reason="not in --serial"/);
+    expect((await farm.api('GET', '/api/devices')).body.devices).toEqual([]);
+  }, 60_000);
 });
