@@ -28,6 +28,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '2026' },
     passes: { type: 'string', default: '1' },
     out: { type: 'string' },
+    /** Parts only: resolutions to take parts from, comma separated (default: the whole grid). */
+    resolutions: { type: 'string' },
   },
 });
 const device = values.device as LabDevice;
@@ -63,7 +65,8 @@ if (values.what === 'subnets') {
   // processes, and a second pass over all subnets says more about noise than a re-measure.
   settings = MeasurementSettings.parse({ maxRemeasures: 0 });
 } else if (values.what === 'parts') {
-  items = spaceParts(space).map((part) => ({ key: partKey(part), payload: { part }, build: () => exportPart({ space, part, weights }) }));
+  const resolutions = values.resolutions ? values.resolutions.split(',').map(Number) : space.resolutions;
+  items = spaceParts(space, resolutions).map((part) => ({ key: partKey(part), payload: { part }, build: () => exportPart({ space, part, weights }) }));
   // Parts run in 0.02-2 ms: shorter windows, more runs.
   settings = MeasurementSettings.parse({ warmupRuns: 10, warmupMinMs: 150, runs: 50, minTimedMs: 300, maxRemeasures: 0 });
 } else throw new Error('--what must be subnets or parts');
