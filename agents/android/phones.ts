@@ -5,7 +5,7 @@
  * session at once: the running job is released and the coordinator marks the device offline.
  */
 import { EventEmitter } from 'node:events';
-import { AuthError, errorMessage } from '../../core/errors';
+import { AuthError, FarmError, errorMessage } from '../../core/errors';
 import type { AgentKind } from '../../core/protocol';
 import { startAgent, type RunningAgent } from '../runtime/agent';
 import { sleep } from '../runtime/abort';
@@ -17,6 +17,9 @@ import { closeChrome, runChromeSession } from './chrome';
 import type { AndroidAgentConfig } from './config';
 import { FACTS_COMMAND, deviceName, parseDeviceFacts, type DeviceFacts } from './device-info';
 import { enrollPhone, type PhoneCredentials, type TokenStore } from './enroll';
+
+/** Enrollment attempts while the coordinator cannot be reached (about 8 hours with backoff). */
+const MAX_ENROLL_ATTEMPTS = 1_000;
 
 export interface PhoneStatus {
   adbSerial: string;
@@ -158,14 +161,19 @@ export class PhoneManager extends EventEmitter {
       const stored = tokens.get(config.server, facts.serial, kind);
       if (stored) return stored;
     }
-    const creds = await enrollPhone({
-      server: config.server,
-      enrollToken: config.enrollToken,
-      name: deviceName(facts, kind === 'browser' ? '-chrome' : ''),
-      kind,
-      host: config.host ?? null,
-      signal,
-    });
+    // A coordinator that is down or restarting is waited for (with backoff, until the phone goes
+    // away); a refused enrollment token or a bad name is final.
+    let creds: PhoneCredentials | null = null;
+    for (let attempt = 1; !creds; attempt++) {
+      try {
+        creds = await enrollPhone({ server: config.server, enrollToken: config.enrollToken, name: deviceName(facts, kind === 'browser' ? '-chrome' : ''), kind, host: config.host ?? null, signal });
+      } catch (error) {
+        const transient = error instanceof FarmError && error.constructor === FarmError;
+        if (signal.aborted || !transient || attempt >= MAX_ENROLL_ATTEMPTS) throw error;
+        this.deps.log.warn('android.enroll_retry', { serial: facts.serial, attempt, error: errorMessage(error) });
+        await sleep(Math.min(30_000, 1_000 * 2 ** Math.min(attempt - 1, 5)), signal);
+      }
+    }
     tokens.set(config.server, facts.serial, kind, creds);
     this.deps.log.info('android.enrolled', { serial: facts.serial, device: creds.name, kind });
     return creds;

@@ -41,13 +41,13 @@ describeEachDb('android agent end to end (adb server + simulated phone + coordin
     await farm?.stop();
   }, 60_000);
 
-  const startAgent = async (serials: string[] = []) => {
+  const startAgent = async (serials: string[] = [], server?: string) => {
     const enroll = await farm.api('POST', '/api/enrollment-tokens', { label: 'android e2e', maxUses: 5 });
     expect(enroll.status).toBe(201);
     const cache = mkdtempSync(join(tmpdir(), 'ofa-android-agent-'));
     agent = await start(
       {
-        server: farm.url,
+        server: server ?? farm.url,
         enrollToken: enroll.body.token,
         adbPort: adb.port,
         serials,
@@ -140,5 +140,15 @@ describeEachDb('android agent end to end (adb server + simulated phone + coordin
     await eventually(async () => logs.join('').includes('android.phone_skipped') || undefined, 'the phone to be skipped', 30_000);
     expect(logs.join('')).toMatch(/android.phone_skipped .*serial=SIMPX7A0001 reason="not in --serial"/);
     expect((await farm.api('GET', '/api/devices')).body.devices).toEqual([]);
+  }, 60_000);
+
+  it('keeps trying to enroll while the coordinator cannot be reached, and stops at once when asked', async () => {
+    await startAgent([], 'http://127.0.0.1:9');
+    await eventually(async () => logs.join('').includes('android.enroll_retry') || undefined, 'an enrollment retry', 30_000);
+    expect(logs.join('')).toMatch(/warn android.enroll_retry .*attempt=1 error="cannot reach the coordinator at http:\/\/127.0.0.1:9\/api\/enroll/);
+    const stopping = Date.now();
+    await agent!.stop('test over');
+    agent = null;
+    expect(Date.now() - stopping).toBeLessThan(5_000);
   }, 60_000);
 });
