@@ -113,6 +113,7 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
     startedAt: new Date(),
     disconnectDevice: (id, reason) => hub.disconnectDevice(id, reason),
     status: () => ({ agentsConnected: dispatcher.connected, dbKind: db.kind }),
+    events,
     log,
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { errorMessage } from '../../core/errors';
 import { SPACE_NAMES } from '../../core/space';
 import { DEFAULT_HOME, DEFAULT_PORT } from '../../server/home';
+import { dashboardUrl } from '../../server/http/dashboard/url';
 import { browserAgentStep } from '../demo/browser-step';
 import type { DemoContext, DemoStep } from '../demo/context';
 import { edgeAgentStep, startDemoCoordinator } from '../demo/local-steps';
@@ -63,10 +64,12 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       const demo: DemoContext = { ...base, ...(await startDemoCoordinator(base)) };
       try {
         ctx.io.out.write(`coordinator ${demo.coordinator.url} (PGlite in ${home})\n`);
+        ctx.io.out.write(`dashboards (live while the demo runs): ${dashboardUrl(demo.coordinator.url)}\n`);
         if (demo.coordinator.adminTokenCreated) ctx.io.out.write(`admin token (shown once; stored with mode 0600 in ${demo.coordinator.adminTokenPath}):\n  ${demo.coordinator.adminToken}\n`);
         for (const step of DEMO_STEPS) await step.run(demo);
         ctx.io.out.write(`\ndemo done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
         ctx.io.out.write(`coordinator: ${demo.coordinator.url}  (admin token in ${demo.coordinator.adminTokenPath ?? 'OFA_FARM_ADMIN_TOKEN'})\n`);
+        ctx.io.out.write(`dashboards: ${dashboardUrl(demo.coordinator.url)}  (devices, sweeps, Pareto fronts, twin quality, subnets)\n`);
         for (const note of demo.notes) ctx.io.out.write(`${note}\n`);
         ctx.io.out.write(`try: ofa-farm device list | ofa-farm sweep list | ofa-farm measurements --device local-edge --format csv\n`);
         if (!demo.options.exit) {

@@ -1,6 +1,7 @@
 /** `ofa-farm serve`: the coordinator (HTTP API + agent WebSocket on one port) until Ctrl-C. */
 import type { Command } from 'commander';
 import { DEFAULT_HOME, DEFAULT_PORT } from '../../server/home';
+import { dashboardUrl } from '../../server/http/dashboard/url';
 import type { CliContext } from '../main';
 import { parseInteger } from '../options';
 
@@ -46,7 +47,7 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
         { log: (line) => ctx.io.err.write(logLine(line)) },
       );
       ctx.io.out.write(`ofa-farm coordinator listening on ${coordinator.url} (agents: ${coordinator.url.replace(/^http/, 'ws')}/agent/ws)\n`);
-      ctx.io.out.write(`dashboards: ${(await import('../../server/http/dashboards')).dashboardUrl(coordinator.url)}\n`);
+      ctx.io.out.write(`dashboards: ${dashboardUrl(coordinator.url)}\n`);
       if (coordinator.adminTokenCreated) {
         ctx.io.out.write(`admin token (shown once; stored with mode 0600 in ${coordinator.adminTokenPath}):\n  ${coordinator.adminToken}\n`);
       } else if (coordinator.adminTokenPath) {

@@ -60,17 +60,19 @@ export const frontsPage: PageFactory = ({ root, query }) => {
   const computeDevice = h('select', { id: 'compute-device' });
   const budgets = h('input', { id: 'compute-budgets', value: 'auto', size: 14, title: 'budgets in ms, e.g. 10,15,20, or auto' });
   const computeStatus = h('div', { id: 'compute-status', 'aria-live': 'polite' });
+  const computeButton = h('button', { type: 'submit' }, 'Compute front');
   let explicitObjective = query.has('objective');
+  let explicitSpace = query.has('space');
   let page: { refresh(): Promise<void> } | null = null;
 
   const syncUrl = () => {
     const q = new URLSearchParams({ space: space.value, ...(explicitObjective ? { objective: objective.value } : {}), ...(hidden.size ? { hide: [...hidden].join(',') } : {}) });
     history.replaceState(null, '', `/dashboard/fronts?${q}`);
   };
-  space.addEventListener('change', () => (syncUrl(), void page?.refresh()));
+  space.addEventListener('change', () => ((explicitSpace = true), syncUrl(), void page?.refresh()));
   objective.addEventListener('change', () => ((explicitObjective = true), syncUrl(), void page?.refresh()));
 
-  const compute = h('form', { id: 'compute-front', class: 'inline-form' }, h('label', {}, 'Device ', computeDevice), h('label', {}, 'Budgets ', budgets), h('button', { type: 'submit' }, 'Compute front'));
+  const compute = h('form', { id: 'compute-front', class: 'inline-form' }, h('label', {}, 'Device ', computeDevice), h('label', {}, 'Budgets ', budgets), computeButton);
   compute.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = budgets.value.trim();
@@ -95,6 +97,11 @@ export const frontsPage: PageFactory = ({ root, query }) => {
   page = {
     async refresh() {
       let view: FrontsView = await api.fronts(space.value, explicitObjective ? (objective.value as Objective) : undefined);
+      // Without a space in the URL, show one that has fronts.
+      if (!explicitSpace && view.fronts.length === 0 && view.choices.length > 0 && view.choices[0].space !== space.value) {
+        space.value = view.choices[0].space;
+        view = await api.fronts(space.value, explicitObjective ? (objective.value as Objective) : undefined);
+      }
       if (!explicitObjective) {
         const hasAccuracy = view.choices.some((c) => c.space === space.value && c.objective === 'accuracy');
         objective.value = hasAccuracy ? 'accuracy' : 'macs';
@@ -105,7 +112,10 @@ export const frontsPage: PageFactory = ({ root, query }) => {
       chartTitle.textContent = obj === 'accuracy' ? 'Predicted accuracy against predicted latency' : 'MACs (proxy for accuracy) against predicted latency';
       const { devices } = await api.overview();
       const chosen = computeDevice.value;
-      fill(computeDevice, ...devices.filter((d) => d.activeTwins.some((t) => t.space === space.value)).map((d) => h('option', { value: d.name, selected: d.name === chosen }, d.name)));
+      const withTwin = devices.filter((d) => d.activeTwins.some((t) => t.space === space.value));
+      fill(computeDevice, ...withTwin.map((d) => h('option', { value: d.name, selected: d.name === chosen }, d.name)));
+      computeButton.disabled = withTwin.length === 0;
+      computeButton.title = withTwin.length === 0 ? `no device has a latency twin of ${space.value} yet` : '';
       fill(
         devicesBox,
         ...view.fronts.map(({ device }) => {
@@ -122,6 +132,7 @@ export const frontsPage: PageFactory = ({ root, query }) => {
           : obj === 'macs'
             ? `Objective: MACs, a proxy for accuracy (most compute within each budget; no accuracy predictor used). ${shown.length} of ${view.fronts.length} devices shown.`
             : `Objective: ${label}. ${shown.length} of ${view.fronts.length} devices shown.`;
+      chart.hidden = view.fronts.length === 0;
       drawChart(chart, 'front-chart', `Pareto fronts of ${shown.length} devices for ${space.value}`, {
         type: 'scatter',
         data: { datasets: datasets(obj, shown, colorOf) },

@@ -7,13 +7,9 @@ import { Hono, type Context } from 'hono';
 import type { AppDeps } from './deps';
 import { dashboardApi } from './dashboard/api';
 import { DashboardAssets, type Asset } from './dashboard/bundle';
+import { DASHBOARD_PATH, dashboardUrl } from './dashboard/url';
 
-export const DASHBOARD_PATH = '/dashboard/';
-
-/** Where a coordinator's dashboards are, e.g. http://127.0.0.1:7070/dashboard/. */
-export function dashboardUrl(coordinatorUrl: string): string {
-  return `${coordinatorUrl.replace(/\/+$/, '')}${DASHBOARD_PATH}`;
-}
+export { DASHBOARD_PATH, dashboardUrl };
 
 const SHELL = `<!doctype html>
 <html lang="en">

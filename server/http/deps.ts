@@ -1,6 +1,7 @@
 /** What the HTTP routes are built from: domain services, never sockets or the database driver. */
 import type { Db } from '../../db/client';
 import type { ArtifactStore } from '../artifacts/artifact-store';
+import type { FarmEventBus } from '../events';
 import type { AuthLimiter } from '../registry/auth-limiter';
 import type { DeviceRegistry } from '../registry/registry';
 import type { SweepService } from '../scheduler/sweeps';
@@ -18,5 +19,7 @@ export interface AppDeps {
   disconnectDevice(deviceId: string, reason: string): void;
   /** Live figures for /api/health. */
   status(): { agentsConnected: number; dbKind: string };
+  /** What happens on this coordinator (live dashboards look at once instead of at their next tick). */
+  events?: FarmEventBus;
   log: (line: string) => void;
 }

@@ -13,6 +13,7 @@ describe('ofa-farm demo --exit', () => {
     const run = await spawnCli(args, { cwd, timeoutMs: 170_000 });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/coordinator http:\/\/127\.0\.0\.1:\d+/);
+    expect(run.stdout).toMatch(/dashboards: http:\/\/127\.0\.0\.1:\d+\/dashboard\//);
     expect(run.stdout).toContain('admin token (shown once');
     expect(run.stdout).toMatch(/subnet id\s+r\s+MMACs\s+local-edge median ms\s+local-edge CV/);
     const tableRows = run.stdout.split('\n').filter((line) => /^[0-9a-f]{16}\s+\d+\s/.test(line));

@@ -35,6 +35,7 @@ const KEEPALIVE_MS = 15_000;
 
 export function dashboardApi(deps: AppDeps, feed = new LiveFeed(deps.db, { log: deps.log })) {
   let streams = 0;
+  for (const type of ['measurement', 'sweep-finished', 'device-status'] as const) deps.events?.on(type, () => feed.soon());
   return new Hono()
     .get('/overview', async (c) => c.json({ devices: await deviceCards(deps.db, deps.registry), serverTime: new Date().toISOString() }))
     .get('/devices/:name', async (c) => c.json(await deviceDetail(deps.db, deps.registry, c.req.param('name'))))

@@ -3,7 +3,8 @@
  * takes a fingerprint of each part of the farm (devices, sweeps and jobs, measurements, twins,
  * fronts) and tells the listeners which parts changed. Reading the database rather than hooking
  * this process's code paths also shows what other coordinators on the same database, the reaper
- * and the CLI did. `nudge()` asks for a look now (after a change this process knows of).
+ * and the CLI did. `soon()` asks for a look within a moment (after a change this process knows
+ * of, from its event bus), so pages on this coordinator update at once.
  */
 import { sql } from 'drizzle-orm';
 import { errorMessage } from '../../../core/errors';
@@ -20,6 +21,8 @@ export interface LiveChange {
 }
 
 type Fingerprint = Record<LiveTopic, string>;
+
+const SOON_MS = 100;
 
 const FINGERPRINT = sql`select
   (select count(*) || '/' || coalesce(max(status_since)::text, '') || '/' || count(*) filter (where status = 'busy') || '/' || count(*) filter (where status = 'online') || '/' || count(description)
@@ -41,6 +44,7 @@ export class LiveFeed {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private failing = false;
+  private soonTimer: NodeJS.Timeout | null = null;
   readonly intervalMs: number;
 
   constructor(
@@ -66,10 +70,22 @@ export class LiveFeed {
       this.listeners.delete(listener);
       if (this.listeners.size === 0 && this.timer) {
         clearInterval(this.timer);
+        if (this.soonTimer) clearTimeout(this.soonTimer);
         this.timer = null;
+        this.soonTimer = null;
         this.last = null;
       }
     };
+  }
+
+  /** A look within SOON_MS; calls in between share it (a burst of results is one look). */
+  soon(): void {
+    if (this.soonTimer || this.listeners.size === 0) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = null;
+      void this.nudge();
+    }, SOON_MS);
+    this.soonTimer.unref();
   }
 
   /** Compares the fingerprint now (looks already in progress are shared). */
