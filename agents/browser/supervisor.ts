@@ -7,7 +7,7 @@
  */
 import type { ConsoleMessage, Page } from 'playwright-core';
 import { errorMessage } from '../../core/errors';
-import { sleep } from '../runtime/abort';
+import { settlesWithin, sleep, TimeoutError, withDeadline } from '../runtime/abort';
 import type { Logger } from '../runtime/log';
 import type { LaunchedBrowser } from './launch';
 import { PageStatus } from './parse';
@@ -157,16 +157,11 @@ export class PageSupervisor {
     const answerMs = Math.max(3 * this.opts.pollMs, 5_000);
     let raw: unknown;
     try {
-      raw = await Promise.race([
-        page.evaluate(() => window.ofaFarmAgent?.status() ?? null),
-        sleep(answerMs).then(() => {
-          throw new Error(`the page did not answer within ${answerMs} ms (its main thread is stuck)`);
-        }),
-      ]);
+      raw = await withDeadline('the page status', answerMs, undefined, () => page.evaluate(() => window.ofaFarmAgent?.status() ?? null));
     } catch (error) {
       if (page !== this.current || this.busy || this.stopping) return;
       const message = errorMessage(error);
-      if (/did not answer/.test(message)) return void (await this.restart(message));
+      if (error instanceof TimeoutError) return void (await this.restart(`the page did not answer within ${answerMs} ms (its main thread is stuck)`));
       this.opts.log.debug('page.poll_failed', { error: message.split('\n')[0] });
       return;
     }
@@ -210,12 +205,13 @@ export class PageSupervisor {
       this.current = null;
       this.lastStatus = null;
       if (old && !old.isClosed()) {
-        const closed = await Promise.race([old.close({ runBeforeUnload: false }).then(() => true, () => false), sleep(10_000).then(() => false)]);
+        const closing = old.close({ runBeforeUnload: false });
+        const closed = (await settlesWithin(closing, 10_000)) && (await closing.then(() => true, () => false));
         if (!closed && this.browser) {
           log.warn('browser.restart', { reason: 'the old page could not be closed' });
           const b = this.browser;
           this.browser = null;
-          await Promise.race([b.close(), sleep(10_000)]);
+          await settlesWithin(b.close(), 10_000);
         }
       }
       await this.open();
@@ -242,12 +238,12 @@ export class PageSupervisor {
     const page = this.current;
     if (page && !page.isClosed()) {
       // The page releases a job it cannot finish in time, then closes its socket politely.
-      await Promise.race([page.evaluate((ms) => window.ofaFarmAgent?.stop(ms), graceMs).catch(() => {}), sleep(graceMs + 15_000)]);
+      await settlesWithin(page.evaluate((ms) => window.ofaFarmAgent?.stop(ms), graceMs), graceMs + 15_000);
     }
     this.current = null;
     const b = this.browser;
     this.browser = null;
-    if (b) await Promise.race([b.close(), sleep(15_000)]);
+    if (b) await settlesWithin(b.close(), 15_000);
   }
 
   /** Stops the page (a running job gets `graceMs`, then is released) and the browser. */

@@ -19,6 +19,10 @@ describe('ofa-farm demo --exit', () => {
     const tableRows = run.stdout.split('\n').filter((line) => /^[0-9a-f]{16}\s+\d+\s/.test(line));
     expect(tableRows).toHaveLength(3);
     for (const row of tableRows) expect(row.trim().split(/\s+/)[3]).toMatch(/^\d+(\.\d+)?$/);
+    // A browser is found here (Debian's chromium in CI): the same subnets measured in onnxruntime-web, side by side.
+    expect(run.stdout).toMatch(/device local-browser: .*onnxruntime-web \S+, \d+ WASM threads, cross-origin isolated: yes/);
+    expect(run.stdout).toMatch(/local-edge CV\s+local-browser median ms\s+local-browser CV/);
+    for (const row of tableRows) expect(row.trim().split(/\s+/)[5]).toMatch(/^\d+(\.\d+)?$/);
     expect(run.stdout).toMatch(/anchor [0-9a-f]{16} on local-edge/);
     expect(statSync(join(cwd, '.ofa-farm', 'admin-token')).mode & 0o777).toBe(0o600);
   }, 200_000);
