@@ -30,6 +30,7 @@ export interface BuiltModel {
 export class ArtifactStore {
   private readonly weights = new Map<string, SupernetWeights>();
   private readonly building = new Map<string, Promise<unknown>>();
+  private readonly sizes = new Map<string, number>();
   /** Models built or served lately: an agent downloads a model right after it was built. */
   private readonly recent: ByteLru;
 
@@ -59,12 +60,23 @@ export class ArtifactStore {
     const subnet = ctx.subnet;
     const inputShape = [1, space.inputChannels, subnet.r, subnet.r];
     if (ctx.job.artifactSha256) {
+      const known = this.sizes.get(ctx.job.artifactSha256);
+      if (known !== undefined) return { sha256: ctx.job.artifactSha256, bytes: known, inputShape };
       const info = await getArtifactInfo(this.db, ctx.job.artifactSha256);
-      if (info) return { sha256: info.sha256, bytes: info.size, inputShape };
+      if (info) {
+        this.remember(info.sha256, info.size);
+        return { sha256: info.sha256, bytes: info.size, inputShape };
+      }
     }
     const info = await this.once(`subnet/${subnet.id}/${weightsKey}`, () => this.build(space, ctx, seed, weightsKey));
     if (ctx.job.artifactSha256 !== info.sha256) await setJobArtifact(this.db, ctx.job.id, info.sha256);
     return { sha256: info.sha256, bytes: info.size, inputShape };
+  }
+
+  /** Sizes of stored artifacts (immutable: a sha256 names its bytes for ever). */
+  private remember(sha256: string, size: number): void {
+    if (this.sizes.size >= 100_000) this.sizes.delete(this.sizes.keys().next().value!);
+    this.sizes.set(sha256, size);
   }
 
   /** One build per key at a time: concurrent dispatches of the same model share it. */

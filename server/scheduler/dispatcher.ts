@@ -44,6 +44,9 @@ interface LinkState {
   busyElsewhere: boolean;
 }
 
+/** Idle agents from which a dispatch round first asks which of them have work. */
+const PREFILTER_AT = 4;
+
 export class Dispatcher {
   private readonly links = new Map<string, LinkState>();
   private running: Promise<void> | null = null;
@@ -138,7 +141,11 @@ export class Dispatcher {
       this.poke();
       const m = recorded.measurement;
       this.opts.events.emit('measurement', { measurementId: m.id, jobId: m.jobId, sweepId: m.sweepId, deviceId: m.deviceId, counted: m.counted });
-      if (recorded.outcome !== 'late' && recorded.outcome !== 'requeued') await this.announceIfFinished(recorded.job.sweepId);
+      // After the ack: the agent need not wait for bookkeeping.
+      if (recorded.outcome !== 'late' && recorded.outcome !== 'requeued') {
+        const sweepId = recorded.job.sweepId;
+        setImmediate(() => void this.announceIfFinished(sweepId).catch((error) => this.opts.log(`sweep ${sweepId}: ${errorMessage(error)}`)));
+      }
     }
     return recorded;
   }
@@ -233,8 +240,12 @@ export class Dispatcher {
     const started = performance.now();
     const idle = this.idleLinks();
     if (idle.length === 0) return;
-    const withWork = await devicesWithWork(this.opts.db, idle.map((s) => s.link.deviceId));
-    const candidates = idle.filter((s) => withWork.has(s.link.deviceId));
+    // With many idle agents, one indexed query finds those with work before any lease is tried.
+    let candidates = idle;
+    if (idle.length >= PREFILTER_AT) {
+      const withWork = await devicesWithWork(this.opts.db, idle.map((s) => s.link.deviceId));
+      candidates = idle.filter((s) => withWork.has(s.link.deviceId));
+    }
     const concurrency = this.opts.concurrency ?? 8;
     for (let i = 0; i < candidates.length; i += concurrency) {
       await Promise.all(candidates.slice(i, i + concurrency).map((s) => this.dispatchOne(s)));
