@@ -103,12 +103,23 @@ export class PageSupervisor {
   private async open(): Promise<void> {
     const { log } = this.opts;
     for (let attempt = 0; !this.stopping; attempt++) {
+      // A crashed browser may not have said so yet ('disconnected' comes after its pages close).
+      if (this.browser && !this.browser.browser.isConnected()) this.browser = null;
       if (!this.browser) {
         this.browser = await this.opts.launch();
         this.watchBrowser(this.browser);
         log.info('browser.relaunched', { browser: this.browser.label });
       }
-      const page = await this.browser.context.newPage();
+      const b = this.browser;
+      let page: Page;
+      try {
+        page = await b.context.newPage();
+      } catch (error) {
+        log.warn('page.open_failed', { error: errorMessage(error).split('\n')[0] });
+        if (this.browser === b && !b.browser.isConnected()) this.browser = null;
+        await sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)), this.lifetime.signal).catch(() => {});
+        continue;
+      }
       this.attach(page);
       this.current = page;
       this.openedAt = Date.now();

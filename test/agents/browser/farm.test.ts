@@ -9,7 +9,7 @@ import { eventually, TestFarm } from '../../server/support/test-farm';
 // agent page -> onnxruntime-web -> stored measurements; and the page's failures.
 const QUICK = { warmupRuns: 3, warmupMinMs: 20, runs: 10, minTimedMs: 40, maxCv: 0.5, maxRemeasures: 0 };
 /** Long enough (seconds) to be caught mid-measurement, short enough to re-measure in a test. */
-const LONGER = { ...QUICK, minTimedMs: 4_000, maxRuns: 1_000_000 };
+const LONGER = { ...QUICK, minTimedMs: 2_500, maxRuns: 1_000_000 };
 
 describeEachDb('browser agent end to end', (getDb) => {
   let farm: TestFarm;
@@ -102,6 +102,17 @@ describeEachDb('browser agent end to end', (getDb) => {
       .catch(() => {});
     await expectReleasedAndMeasuredOnce(id, restartsBefore);
     expect(lines.join('')).toMatch(/reason="the page did not answer within \d+ ms/);
+  });
+
+  it('a browser that crashes mid-job is relaunched, and the job is re-leased and measured once', async () => {
+    const { id, restartsBefore } = await sweepCaughtMeasuring();
+    const before = agent.launched();
+    const cdp = await before!.browser.newBrowserCDPSession();
+    void cdp.send('Browser.crash').catch(() => {});
+    await expectReleasedAndMeasuredOnce(id, restartsBefore);
+    expect(agent.launched()).not.toBe(before);
+    expect(lines.join('')).toMatch(/reason="the (browser exited|page crashed|page was closed)"/);
+    expect(lines.join('')).toMatch(/info browser\.relaunched/);
   });
 
   it('a wrong token in the URL gives a clear message on the page; the launcher ends with it', async () => {
