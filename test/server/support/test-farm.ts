@@ -25,13 +25,14 @@ export class TestFarm {
     readonly logs: string[],
   ) {}
 
-  static async start(testDb: TestDb, overrides: CoordinatorOptionsInput = {}): Promise<TestFarm> {
-    await testDb.reset();
+  /** A coordinator on an emptied database (`keepData`: a second coordinator on the same data). */
+  static async start(testDb: TestDb, overrides: CoordinatorOptionsInput = {}, keepData = false): Promise<TestFarm> {
+    if (!keepData) await testDb.reset();
     const home = mkdtempSync(join(tmpdir(), 'ofa-farm-test-'));
     const logs: string[] = [];
     const coordinator = await startCoordinator(
       { port: 0, home, adminToken: ADMIN, heartbeatMs: 200, leaseMs: 4000, offlineAfterMs: 1500, helloTimeoutMs: 1000, reaperIntervalMs: 100, ...overrides },
-      { db: testDb.handle, log: (line) => logs.push(line) },
+      { db: keepData ? await testDb.openAnother() : testDb.handle, log: (line) => logs.push(line) },
     );
     return new TestFarm(coordinator, home, logs);
   }
