@@ -111,9 +111,19 @@ describeEachDb('dashboards API', (getDb) => {
       expect(alpha.points).toHaveLength(4);
       expect(alpha.points.every((p: { chosen: boolean; predictedLatencyMs: number; budgetMs: number }) => p.chosen && p.predictedLatencyMs <= p.budgetMs * 1.0001)).toBe(true);
       expect(alpha.nonDominated.length).toBeGreaterThan(0);
-      expect(body.choices).toEqual([{ space: SPACE, objective: 'macs', runs: 2 }]);
-      const none = await get(`/api/dashboard/fronts?space=${SPACE}&objective=accuracy`);
-      expect(none.body.fronts).toEqual([]);
+      expect(body.choices).toEqual([
+        { space: SPACE, objective: 'accuracy', runs: 1 },
+        { space: SPACE, objective: 'macs', runs: 2 },
+      ]);
+      const accuracy = (await get(`/api/dashboard/fronts?space=${SPACE}&objective=accuracy`)).body.fronts;
+      expect(accuracy.map((f: { device: { name: string } }) => f.device.name)).toEqual(['alpha']);
+      const front = accuracy[0].front;
+      expect(front).toMatchObject({ runId: seeded.fronts.alphaAccuracy, objective: { name: 'accuracy', proxy: false }, predictor: { version: 1, label: expect.stringContaining('synthetic-dashboards-test') } });
+      expect(front.points.every((p: { predictedAccuracy: number }) => p.predictedAccuracy > 0 && p.predictedAccuracy < 1)).toBe(true);
+      // Without an objective, the newest front of any objective per device.
+      const newest = (await get(`/api/dashboard/fronts?space=${SPACE}`)).body.fronts;
+      expect(newest.map((f: { front: { runId: number } }) => f.front.runId)).toEqual([seeded.fronts.alphaAccuracy, seeded.fronts.beta]);
+      expect((await get('/api/dashboard/fronts?space=ofa-mbv3-w1.0')).body.fronts).toEqual([]);
     });
 
     it('twins: every family of the newest version, with held-out points and a learning curve', async () => {

@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, type TestContext } from 'vitest';
 import { describeEachDb } from '../helpers/databases';
 import { ADMIN, TestFarm } from '../server/support/test-farm';
+import { seedAccuracyPredictor } from './helpers/accuracy';
 import { chromiumPath, drawnChart, launchBrowser, screenshot, until, type TestBrowser } from './helpers/browser';
 import { startEdgeAgent, type EdgeAgent } from './helpers/edge-agents';
 
@@ -190,7 +191,22 @@ describeEachDb('dashboards in a browser', (getDb) => {
     expect(front.painted).toBeGreaterThanOrEqual(10);
     expect(await page.locator('#fronts-note').textContent()).toMatch(/MACs, a proxy for accuracy/);
     expect(await page.locator('.front-table[data-device="edge-a"] td').filter({ hasText: '× budget' }).count()).toBeGreaterThanOrEqual(1);
+    expect(front.y).toBe('MMACs (proxy for accuracy)');
     await screenshot(page, 'fronts');
+
+    // With an accuracy predictor (fitted on synthetic records here), the same page plots accuracy.
+    await seedAccuracyPredictor(getDb().db, SPACE);
+    for (const name of ['edge-a', 'edge-b']) await api('GET', `/api/devices/${name}/pareto?space=${SPACE}&objective=accuracy&generations=30&seed=1&budgets=${await budgets(name)}`);
+    await page.selectOption('#fronts-objective', 'accuracy');
+    const accuracy = await until(async () => {
+      const c = await drawnChart(page, 'front-chart');
+      return c?.y === 'predicted top-1 accuracy (%)' && labels(c)['edge-b: chosen per budget'] ? c : null;
+    }, 'the accuracy fronts on the chart', 60_000);
+    expect(labels(accuracy)['edge-a: chosen per budget']).toBe(4);
+    expect(accuracy.painted).toBeGreaterThanOrEqual(8);
+    expect(await page.locator('#fronts-note').textContent()).toMatch(/^Objective: predicted top-1/);
+    expect(await page.locator('.front-table th').filter({ hasText: 'Predicted top-1' }).count()).toBe(2);
+    await screenshot(page, 'fronts-accuracy');
   }, 300_000);
 
   step('subnet view: the anchor drawn as stages and blocks, with MACs, params and its latency on both devices', async () => {

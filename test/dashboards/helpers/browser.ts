@@ -51,6 +51,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 export interface DrawnChart {
   type: string;
+  /** Axis titles. */
+  x: string;
+  y: string;
   datasets: Array<{ label: string; points: number }>;
   /** Elements (points, bars) drawn inside the chart area, and how many of them left paint on the canvas. */
   drawn: number;
@@ -80,6 +83,8 @@ export async function drawnChart(page: Page, id: string): Promise<DrawnChart | n
     });
     return {
       type: chart.canvas.dataset.type ?? '',
+      x: String((chart.options.scales?.x as { title?: { text?: string } } | undefined)?.title?.text ?? ''),
+      y: String((chart.options.scales?.y as { title?: { text?: string } } | undefined)?.title?.text ?? ''),
       datasets: chart.data.datasets.map((d) => ({ label: String(d.label ?? ''), points: (d.data as unknown[]).length })),
       drawn,
       painted,

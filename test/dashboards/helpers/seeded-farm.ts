@@ -9,6 +9,7 @@ import { subnets } from '../../../db/schema/subnets';
 import type { TestDb } from '../../helpers/databases';
 import { okMeasurement, type ProtocolAgent } from '../../server/support/protocol-agent';
 import { TestFarm } from '../../server/support/test-farm';
+import { seedAccuracyPredictor } from './accuracy';
 
 export const SPACE = 'ofa-mbv3-mini';
 
@@ -20,7 +21,8 @@ export function fakeLatency(macs: number, speed: number, jobId: number): number 
 export interface Seeded {
   farm: TestFarm;
   sweeps: { alpha: number; beta: number };
-  fronts: { alpha: number; beta: number };
+  /** MACs-proxy fronts of both devices, and an accuracy front of alpha. */
+  fronts: { alpha: number; beta: number; alphaAccuracy: number };
 }
 
 function answerJobs(testDb: TestDb, speed: number, failing: { always: string; once: string }) {
@@ -55,10 +57,12 @@ export async function seedFarm(testDb: TestDb): Promise<Seeded> {
     if (refit.status !== 200) throw new Error(`refit of ${name} failed: ${JSON.stringify(refit.body)}`);
   }
   // Budgets inside each device's latency range (fakeLatency over the mini space's MACs).
-  const front = async (name: string, budgets: string) => {
-    const res = await farm.api('GET', `/api/devices/${name}/pareto?space=${SPACE}&budgets=${budgets}&objective=macs&generations=15&seed=1`);
+  const front = async (name: string, budgets: string, objective = 'macs') => {
+    const res = await farm.api('GET', `/api/devices/${name}/pareto?space=${SPACE}&budgets=${budgets}&objective=${objective}&generations=15&seed=1`);
     if (res.status !== 200) throw new Error(`front of ${name} failed: ${JSON.stringify(res.body)}`);
     return res.body.runId as number;
   };
-  return { farm, sweeps: { alpha: alpha.id, beta: beta.id }, fronts: { alpha: await front('alpha', '0.06,0.08,0.1,0.12'), beta: await front('beta', '0.15,0.2,0.25,0.3') } };
+  const fronts = { alpha: await front('alpha', '0.06,0.08,0.1,0.12'), beta: await front('beta', '0.15,0.2,0.25,0.3') };
+  await seedAccuracyPredictor(testDb.db, SPACE);
+  return { farm, sweeps: { alpha: alpha.id, beta: beta.id }, fronts: { ...fronts, alphaAccuracy: await front('alpha', '0.06,0.1', 'accuracy') } };
 }
