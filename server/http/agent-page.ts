@@ -19,6 +19,7 @@ export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const STYLE = `
+[hidden]{display:none!important}
 body{font:16px/1.45 system-ui,sans-serif;margin:0 auto;max-width:46rem;padding:1rem;color:#1b1f24;background:#fafafa}
 h1{font-size:1.3rem;margin:.2rem 0 .8rem}h2{font-size:1rem;margin:1.2rem 0 .3rem;color:#555}
 .badge{display:inline-block;padding:.3rem .7rem;border-radius:1rem;background:#e8e8e8;font-weight:600;margin:0}

@@ -76,6 +76,13 @@ describeEachDb('browser agent end to end', (getDb) => {
       expect(p.clockSource).toBe('performance.now');
     }
     expect(lines.join('')).toMatch(/info job\.measured agent=browser/);
+    // What a person sees on the page.
+    await page().getByText(/median [\d.]+ ms, CV [\d.]+, \d+ runs/).waitFor({ timeout: 10_000 });
+    const text = await page().locator('body').innerText();
+    expect(text).toContain('Connected as chromium-1');
+    expect(text).toMatch(/3 measured on this page/);
+    expect(text).toMatch(/Cross-origin isolated\s+yes/);
+    expect(await page().locator('input[name=token]').isVisible()).toBe(false);
   });
 
   it('a page that crashes mid-job is restarted, and the job is re-leased and measured once', async () => {
