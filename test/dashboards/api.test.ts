@@ -207,5 +207,15 @@ describeEachDb('dashboards API', (getDb) => {
       const { body } = await seeded.farm.api('GET', '/api/dashboard/sweeps?device=alpha', undefined, null);
       expect(body.sweeps[0]).toMatchObject({ id: later.id, state: 'cancelled', cancelReason: 'cancelled by the admin' });
     });
+
+    // Last: it stops the farm.
+    it('a page still listening does not hold up stopping the coordinator', async () => {
+      const events = await readEvents(`${seeded.farm.url}/api/dashboard/events`);
+      await events.next('hello');
+      const stopped = await Promise.race([seeded.farm.coordinator.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still running'), 30_000))]);
+      expect(stopped).toBe('stopped');
+      await expect(events.next('change', 5000)).rejects.toThrow(/ended|terminated|aborted|socket/);
+      events.close();
+    });
   });
 });
