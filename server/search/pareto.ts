@@ -30,6 +30,17 @@ export interface FrontRequest {
   /** Called after each budget's search, in ascending budget order. */
   onBudget?: (index: number, count: number, budget: number) => void;
   signal?: AbortSignal;
+  /** The non-dominated set is thinned to at most this many points, evenly over latency (default 500). */
+  maxNonDominated?: number;
+}
+
+/** At most `max` points spread evenly over the list (fastest and slowest kept), plus `keep`. */
+export function thin<T extends { id: string }>(points: readonly T[], max: number, keep: ReadonlySet<string>): T[] {
+  if (points.length <= max) return points.slice();
+  const step = (points.length - 1) / Math.max(1, max - 1);
+  const picked = new Set<number>();
+  for (let i = 0; i < max; i++) picked.add(Math.round(i * step));
+  return points.filter((p, i) => picked.has(i) || keep.has(p.id));
 }
 
 export interface FrontSubnet {
@@ -55,8 +66,10 @@ export interface ParetoFront {
   points: FrontPoint[];
   /** Set when budgets were searched with a calibrated margin (the points keep the asked budgets). */
   calibration?: Calibration | null;
-  /** Non-dominated (latency, score) set of every subnet the searches scored, fastest first. */
+  /** Non-dominated (latency, score) set of every subnet the searches scored, fastest first (thinned). */
   nonDominated: FrontSubnet[];
+  /** Size of the whole non-dominated set before thinning. */
+  nonDominatedTotal: number;
   stats: {
     elapsedMs: number;
     scored: number;
@@ -144,7 +157,8 @@ export function computeFront(request: FrontRequest): ParetoFront {
     seed: request.seed,
     hyperParams,
     points,
-    nonDominated: archive.list().map(subnet),
+    nonDominatedTotal: archive.size,
+    nonDominated: thin(archive.list().map(subnet), request.maxNonDominated ?? 500, new Set(points.map((p) => p.id))),
     stats: {
       elapsedMs: performance.now() - started,
       scored,
