@@ -271,4 +271,28 @@ describeEachDb('dispatch and results', (getDb) => {
     await eventually(async () => finished.length > 0, 'sweep-finished');
     expect(finished).toEqual([sweep.id]);
   });
+
+  it('repeats a sweep on its schedule with the same subnets, and cancelling stops the schedule', async () => {
+    const token = await farm.addDevice('d1');
+    farm.agent({ token });
+    const first = await farm.startSweep({ device: 'd1', count: 2, everyMs: 1500, anchorEvery: 0 });
+    await farm.waitSweep(first.id);
+    const successor = await eventually(async () => {
+      const { sweeps } = (await farm.api('GET', '/api/sweeps?device=d1', undefined, null)).body;
+      return sweeps.find((x: any) => x.previousSweepId === first.id);
+    }, 'the next run to be scheduled');
+    expect(new Date(successor.startAt).getTime() - new Date(first.startAt).getTime()).toBe(1500);
+    await farm.waitSweep(successor.id, ['done'], 10_000);
+    const subnetsOf = async (id: number) => (await farm.measurements(`sweep=${id}`)).map((m) => m.subnetId).sort();
+    expect(await subnetsOf(successor.id)).toEqual(await subnetsOf(first.id));
+    const third = await eventually(async () => {
+      const { sweeps } = (await farm.api('GET', '/api/sweeps?device=d1', undefined, null)).body;
+      return sweeps.find((x: any) => x.previousSweepId === successor.id);
+    }, 'the third run to be scheduled');
+    const cancelled = await farm.api('POST', `/api/sweeps/${third.id}/cancel`, { reason: 'stop the schedule' });
+    expect(cancelled.body.sweep.state).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 2000));
+    const { sweeps } = (await farm.api('GET', '/api/sweeps?device=d1', undefined, null)).body;
+    expect(sweeps.filter((x: any) => x.previousSweepId === third.id)).toEqual([]);
+  });
 });
