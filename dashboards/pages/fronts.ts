@@ -30,11 +30,11 @@ function datasets(objective: Objective, fronts: DeviceFront[], colorOf: (name: s
   });
 }
 
-function frontTable(objective: Objective, { device, front }: DeviceFront): HTMLElement {
+function frontTable(objective: Objective, { device, front, nonDominatedTotal }: DeviceFront): HTMLElement {
   return h(
     'div',
     { class: 'front-table', 'data-device': device.name },
-    h('h3', {}, link(devicePath(device.name), device.name), h('span', { class: 'muted small' }, ` · run ${front.runId}, ${time(front.createdAt)}, twin ${front.twin.family} v${front.twin.version}${front.predictor ? `, predictor v${front.predictor.version}` : ''}`)),
+    h('h3', {}, link(devicePath(device.name), device.name), h('span', { class: 'muted small' }, ` · run ${front.runId}, ${time(front.createdAt)}, twin ${front.twin.family} v${front.twin.version}${front.predictor ? `, predictor v${front.predictor.version}` : ''}${nonDominatedTotal > front.nonDominated.length ? ` · ${front.nonDominated.length} of ${nonDominatedTotal} non-dominated subnets plotted` : ''}`)),
     table(
       ['Budget', 'Chosen subnet', 'Predicted', 'Measured', objective === 'accuracy' ? 'Predicted top-1' : 'MACs (proxy)'],
       front.points.map((p) => [
@@ -96,10 +96,12 @@ export const frontsPage: PageFactory = ({ root, query }) => {
 
   page = {
     async refresh() {
+      const { devices } = await api.overview();
       let view: FrontsView = await api.fronts(space.value, explicitObjective ? (objective.value as Objective) : undefined);
-      // Without a space in the URL, show one that has fronts.
-      if (!explicitSpace && view.fronts.length === 0 && view.choices.length > 0 && view.choices[0].space !== space.value) {
-        space.value = view.choices[0].space;
+      // Without a space in the URL, show one that has fronts, else one that a device has a twin of.
+      const fallback = view.choices[0]?.space ?? devices.flatMap((d) => d.activeTwins.map((t) => t.space))[0];
+      if (!explicitSpace && view.fronts.length === 0 && fallback && fallback !== space.value) {
+        space.value = fallback;
         view = await api.fronts(space.value, explicitObjective ? (objective.value as Objective) : undefined);
       }
       if (!explicitObjective) {
@@ -110,7 +112,6 @@ export const frontsPage: PageFactory = ({ root, query }) => {
       const obj = objective.value as Objective;
       const colorOf = colorsFor(view.fronts.map((f) => f.device.name));
       chartTitle.textContent = obj === 'accuracy' ? 'Predicted accuracy against predicted latency' : 'MACs (proxy for accuracy) against predicted latency';
-      const { devices } = await api.overview();
       const chosen = computeDevice.value;
       const withTwin = devices.filter((d) => d.activeTwins.some((t) => t.space === space.value));
       fill(computeDevice, ...withTwin.map((d) => h('option', { value: d.name, selected: d.name === chosen }, d.name)));

@@ -111,6 +111,8 @@ describeEachDb('dashboards API', (getDb) => {
       expect(alpha.points).toHaveLength(4);
       expect(alpha.points.every((p: { chosen: boolean; predictedLatencyMs: number; budgetMs: number }) => p.chosen && p.predictedLatencyMs <= p.budgetMs * 1.0001)).toBe(true);
       expect(alpha.nonDominated.length).toBeGreaterThan(0);
+      expect(body.fronts[0].nonDominatedTotal).toBeGreaterThanOrEqual(alpha.nonDominated.length);
+      expect(alpha.nonDominated.length).toBeLessThanOrEqual(400);
       expect(body.choices).toEqual([
         { space: SPACE, objective: 'accuracy', runs: 1 },
         { space: SPACE, objective: 'macs', runs: 2 },

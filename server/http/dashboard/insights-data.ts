@@ -114,7 +114,45 @@ export async function twinQuality(db: Db, deviceName: string, space: string, ver
 
 export interface DeviceFront {
   device: { name: string; kind: string };
+  /** The front, its non-dominated set thinned to at most MAX_PLOTTED_NON_DOMINATED points. */
   front: StoredFront;
+  /** Size of the whole non-dominated set (GET /api/devices/:name/pareto?run=ID has all of it). */
+  nonDominatedTotal: number;
+}
+
+/** More points than a chart can show apart; the set can hold every evaluated subnet. */
+export const MAX_PLOTTED_NON_DOMINATED = 400;
+
+/** Evenly spaced by latency rank, fastest and slowest kept. */
+export function thinByLatency<T extends { predictedLatencyMs: number }>(points: readonly T[], max = MAX_PLOTTED_NON_DOMINATED): T[] {
+  const sorted = [...points].sort((a, b) => a.predictedLatencyMs - b.predictedLatencyMs);
+  if (sorted.length <= max) return sorted;
+  return Array.from({ length: max }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (max - 1))]);
+}
+
+/**
+ * Plotted fronts by run: a stored front only changes when its verify sweep measures, and reading
+ * one whole can mean thousands of rows, so pages refreshing every second read each version once.
+ */
+const plottedByDb = new WeakMap<Db, Map<number, { key: string; front: StoredFront; total: number }>>();
+const MAX_CACHED_FRONTS = 64;
+
+async function plottedFront(db: Db, runId: number, verifySweepId: unknown): Promise<{ front: StoredFront; total: number }> {
+  let key = 'unverified';
+  if (typeof verifySweepId === 'number') {
+    const [row] = await db.select({ n: count(), last: max(measurements.id) }).from(measurements).where(eq(measurements.sweepId, verifySweepId));
+    key = `${verifySweepId}/${row?.n ?? 0}/${row?.last ?? 0}`;
+  }
+  let plotted = plottedByDb.get(db);
+  if (!plotted) plottedByDb.set(db, (plotted = new Map()));
+  const cached = plotted.get(runId);
+  if (cached?.key === key) return cached;
+  const front = await storedFront(db, runId);
+  const entry = { key, front: { ...front, nonDominated: thinByLatency(front.nonDominated) }, total: front.nonDominated.length };
+  plotted.delete(runId);
+  plotted.set(runId, entry);
+  if (plotted.size > MAX_CACHED_FRONTS) plotted.delete(plotted.keys().next().value!);
+  return entry;
 }
 
 /** The newest front of each live device for a space (and objective, when given). */
@@ -130,7 +168,10 @@ export async function latestFronts(db: Db, space: string, objective?: 'accuracy'
   for (const row of newest) {
     const device = byId.get(row.deviceId);
     if (!device || row.runId === null) continue;
-    out.push({ device: { name: device.name, kind: device.kind }, front: await storedFront(db, Number(row.runId)) });
+    const runId = Number(row.runId);
+    const [run] = await db.select({ params: searchRuns.params }).from(searchRuns).where(eq(searchRuns.id, runId));
+    const { front, total } = await plottedFront(db, runId, run?.params.verifySweepId);
+    out.push({ device: { name: device.name, kind: device.kind }, front, nonDominatedTotal: total });
   }
   return out.sort((a, b) => a.device.name.localeCompare(b.device.name));
 }
