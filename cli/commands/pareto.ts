@@ -6,12 +6,12 @@
  * measured latency against budget and prediction.
  */
 import type { Command } from 'commander';
-import { ValidationError } from '../../core/errors';
+import { NotFoundError, ValidationError, errorMessage } from '../../core/errors';
 import type { StoredFront } from '../../server/search/front-store';
-import { clientFor, unwrap, withServerOptions, type ServerOptions } from '../client';
+import { clientFor, unwrap, withServerOptions, type FarmClient, type ServerOptions } from '../client';
 import type { CliContext } from '../main';
 import { parseChoice, parseInteger, parseNumber, parseSpace } from '../options';
-import { formatTable, writeJsonLine, type Cell } from '../output';
+import { formatTable, writeJsonLine, type Cell, type Io } from '../output';
 import { followSweep } from '../sweep-follow';
 
 interface ParetoOptions extends ServerOptions {
@@ -52,6 +52,52 @@ export function frontTable(front: StoredFront): string {
       : []),
   ]);
   return formatTable(headers, rows);
+}
+
+/**
+ * For the demo: waits (bounded) until each device has a twin (fitted by the coordinator when its
+ * sweep completed), then prints its front on `auto` budgets: predicted accuracy when the space has
+ * a predictor, else MACs labelled as a proxy.
+ */
+export async function printDeviceFronts(
+  client: FarmClient,
+  io: Io,
+  devices: readonly string[],
+  opts: { space: string; auto?: number; waitMs?: number; generations?: number; signal?: AbortSignal },
+): Promise<StoredFront[]> {
+  const fronts: StoredFront[] = [];
+  for (const name of devices) {
+    const api = client.api.devices[':name'];
+    const deadline = Date.now() + (opts.waitMs ?? 120_000);
+    let ready = false;
+    while (!ready && Date.now() < deadline && !opts.signal?.aborted) {
+      const { twins } = await unwrap(api.twins.$get({ param: { name }, query: { space: opts.space } }));
+      ready = twins.length > 0;
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    if (!ready) {
+      io.out.write(`${name}: no latency twin for ${opts.space} yet (it is fitted when a sweep on the device completes)\n`);
+      continue;
+    }
+    const query = (objective: string) => ({
+      space: opts.space,
+      auto: String(opts.auto ?? 5),
+      objective,
+      ...(opts.generations !== undefined ? { generations: String(opts.generations) } : {}),
+    });
+    let front: StoredFront;
+    try {
+      front = (await unwrap(api.pareto.$get({ param: { name }, query: query('accuracy') }))) as unknown as StoredFront;
+    } catch (error) {
+      if (!(error instanceof NotFoundError) || !/accuracy predictor/.test(errorMessage(error))) throw error;
+      front = (await unwrap(api.pareto.$get({ param: { name }, query: query('macs') }))) as unknown as StoredFront;
+    }
+    const what = front.objective.proxy ? 'objective: MACs, a PROXY for accuracy' : `objective: ${front.objective.label}`;
+    io.out.write(`\nPareto front of ${name} on ${front.space} (twin ${front.twin.family} v${front.twin.version}; ${what}; run ${front.runId}):\n`);
+    io.out.write(frontTable(front));
+    fronts.push(front);
+  }
+  return fronts;
 }
 
 export function registerParetoCommand(program: Command, ctx: CliContext): void {

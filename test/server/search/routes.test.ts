@@ -1,4 +1,8 @@
 import { Hono } from 'hono';
+import { hc } from 'hono/client';
+import { PassThrough, Readable } from 'node:stream';
+import type { FarmClient } from '../../../cli/client';
+import { printDeviceFronts } from '../../../cli/commands/pareto';
 import { beforeEach, expect, it } from 'vitest';
 import { subnetCost } from '../../../core/cost';
 import { FarmError } from '../../../core/errors';
@@ -42,5 +46,22 @@ describeEachDb('search routes', (getDb) => {
     expect((await tight.json()).error.message).toMatch(/no subnet of ofa-mbv3-w1.0 fits 0.01 ms/);
     const missing = await app.request(`/api/devices/nobody/pareto?space=${w10.name}&auto=2`);
     expect(missing.status).toBe(404);
+  });
+
+  it('prints each device front for the demo, falling back to the labelled MACs proxy', async () => {
+    const { db } = getDb();
+    const { device } = await measuredDevice(db, 12, (s) => 0.4 + subnetCost(w10, s.config).macs / 50e6);
+    const app = new Hono()
+      .onError((error, c) => c.json({ error: { name: error.name, message: error.message } }, (error instanceof FarmError ? error.status : 500) as 400))
+      .route('/api', searchRoutes({ db }));
+    await app.request(`/api/devices/${device.name}/twins/refit`, { method: 'POST', body: JSON.stringify({ space: w10.name }), headers: { 'content-type': 'application/json' } });
+    const client = hc('http://farm.test', { fetch: (input: RequestInfo | URL, init?: RequestInit) => app.request(input instanceof Request ? input : String(input), init) }) as unknown as FarmClient;
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c) => (text += c));
+    const fronts = await printDeviceFronts(client, { out, err: out, stdin: Readable.from([]), isTty: false }, [device.name], { space: w10.name, auto: 3, generations: 5, waitMs: 5000 });
+    expect(fronts).toHaveLength(1);
+    expect(text).toMatch(new RegExp(`Pareto front of ${device.name} on ofa-mbv3-w1.0 \\(twin \\w+ v1; objective: MACs, a PROXY for accuracy`));
+    expect(text).toMatch(/budget ms\s+predicted ms\s+MMACs \(proxy\)/);
   });
 });
