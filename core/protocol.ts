@@ -105,11 +105,17 @@ export type FrameOf<U extends { type: string }, T extends U['type']> = Extract<U
 
 export type Decoded<T> = { ok: true; frame: T } | { ok: false; code: 'too_large' | 'bad_json' | 'bad_version' | 'bad_frame'; error: string };
 
+/** The UTF-8 size of a string, as TextEncoder would write it (a lone surrogate becomes U+FFFD). */
 function byteLength(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 2 : 3;
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
   }
   return bytes;
 }
@@ -122,9 +128,9 @@ function formatIssues(error: z.ZodError): string {
 }
 
 function decodeWith<T>(schema: z.ZodType<T>, raw: string | ArrayBuffer | Uint8Array): Decoded<T> {
-  const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
   const size = typeof raw === 'string' ? byteLength(raw) : raw.byteLength;
   if (size > MAX_FRAME_BYTES) return { ok: false, code: 'too_large', error: `frame of ${size} bytes exceeds the limit of ${MAX_FRAME_BYTES} bytes` };
+  const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
   let value: unknown;
   try {
     value = JSON.parse(text);
