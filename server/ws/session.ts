@@ -6,6 +6,7 @@
  */
 import type { WebSocket } from 'ws';
 import { errorMessage, FarmError } from '../../core/errors';
+import { mapDbError } from '../../db/errors';
 import { decodeFromAgent, encodeFrame, type FromAgent, type ToAgentInput, type Unversioned } from '../../core/protocol';
 import type { AgentLink, JobAssignment, JobRef } from '../scheduler/agent-link';
 
@@ -182,10 +183,13 @@ export class AgentSession implements AgentLink {
     this.chain = this.chain.then(async () => {
       try {
         if (!this.closedFlag || frame.type === 'result' || frame.type === 'release') await this.handlers.handle(this, frame);
-      } catch (error) {
+      } catch (caught) {
+        // A value the database cannot hold (a NUL character, an out-of-range number) is bad input.
+        const error = mapDbError(caught, `the "${frame.type}" frame`);
         const code = errorCode(error);
         if (!(error instanceof FarmError)) this.opts.log(`agent ${this.deviceName}: "${frame.type}" failed: ${error instanceof Error ? error.stack : errorMessage(error)}`);
         this.sendError(code, error instanceof FarmError ? error.message : `the coordinator could not handle "${frame.type}"; it was not applied`);
+        if (frame.type === 'hello' && !this.authenticated) this.close(CLOSE.noHello, 'hello refused');
       } finally {
         this.pending--;
       }
