@@ -57,16 +57,27 @@ export function resolveTarget(opts: ServerOptions, env: NodeJS.ProcessEnv = proc
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
+/** A kept-alive socket the server closed as the request left: safe to retry a read, never a write. */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const READ_ATTEMPTS = 3;
 
 export function farmClient(target: ServerTarget) {
   const headers: Record<string, string> = target.adminToken ? { authorization: `Bearer ${target.adminToken}` } : {};
   const timedFetch: typeof fetch = async (input, init) => {
-    try {
-      return await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      if ((error as Error).name === 'TimeoutError') throw new DeadlineError(`the coordinator at ${target.url} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`);
-      throw new FarmError(`cannot reach the coordinator at ${target.url} (${cause?.code ?? (error as Error).message}); is \`ofa-farm serve\` running? (--server URL or OFA_FARM_SERVER)`);
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const attempts = method === 'GET' || method === 'HEAD' ? READ_ATTEMPTS : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      } catch (error) {
+        const code = (error as { cause?: { code?: string } }).cause?.code;
+        if ((error as Error).name === 'TimeoutError') throw new DeadlineError(`the coordinator at ${target.url} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`);
+        if (attempt < attempts && code !== undefined && STALE_SOCKET_CODES.has(code)) {
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+          continue;
+        }
+        throw new FarmError(`cannot reach the coordinator at ${target.url} (${code ?? (error as Error).message}); is \`ofa-farm serve\` running? (--server URL or OFA_FARM_SERVER)`);
+      }
     }
   };
   return hc<AppType>(target.url, { headers, fetch: timedFetch });

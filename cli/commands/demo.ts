@@ -1,6 +1,7 @@
 /**
  * `ofa-farm demo` (`npm start`): a coordinator on PGlite in ./.ofa-farm, a local edge agent
- * process, a sweep of 30 ofa-mbv3-w1.0 subnets, a table of what was measured, then the
+ * process (and a headless browser agent when a browser is found), a sweep of 30 ofa-mbv3-w1.0
+ * subnets on each, a table of what was measured, each device's twin and Pareto front, then the
  * coordinator keeps serving until Ctrl-C (`--exit`: stop when done).
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { SPACE_NAMES } from '../../core/space';
 import { DEFAULT_HOME, DEFAULT_PORT } from '../../server/home';
 import { dashboardUrl } from '../../server/http/dashboard/url';
 import { browserAgentStep } from '../demo/browser-step';
+import { frontsStep } from '../demo/fronts-step';
 import type { DemoContext, DemoStep } from '../demo/context';
 import { edgeAgentStep, startDemoCoordinator } from '../demo/local-steps';
 import { resultsStep, sweepStep } from '../demo/sweep-step';
@@ -19,7 +21,7 @@ import { parseChoice, parseInteger } from '../options';
 import { waitForSignal } from './serve';
 
 /** The demo, in order. A new feature adds its step here. */
-export const DEMO_STEPS: DemoStep[] = [edgeAgentStep, browserAgentStep, sweepStep, resultsStep];
+export const DEMO_STEPS: DemoStep[] = [edgeAgentStep, browserAgentStep, sweepStep, resultsStep, frontsStep];
 
 interface DemoFlags {
   exit?: boolean;
