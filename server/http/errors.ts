@@ -1,5 +1,6 @@
 /**
- * The one place where errors become HTTP responses: a FarmError carries its status, Hono's own
+ * The one place where errors become HTTP responses: a FarmError carries its status (database
+ * constraint and value errors are mapped to ValidationError / ConflictError first), Hono's own
  * HTTPException (malformed JSON, wrong content type) keeps its status, anything else is a 500
  * whose details go to the log, not to the caller. Bodies are `{ error: { name, message } }`.
  */
@@ -7,6 +8,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { FarmError, serializeError, type SerializedError } from '../../core/errors';
+import { mapDbError } from '../../db/errors';
 
 export interface ErrorBody {
   error: SerializedError;
@@ -14,7 +16,9 @@ export interface ErrorBody {
 
 export type Logger = (line: string) => void;
 
-export function errorResponse(error: unknown, c: Context, log: Logger): Response {
+export function errorResponse(caught: unknown, c: Context, log: Logger): Response {
+  // A value the database cannot store (a NUL character, a number out of range) is bad input.
+  const error = mapDbError(caught, 'the request');
   if (error instanceof FarmError) {
     return c.json({ error: serializeError(error) } satisfies ErrorBody, error.status as ContentfulStatusCode);
   }
