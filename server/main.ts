@@ -13,6 +13,7 @@ import { openDb, resolveDbTarget, type DbHandle } from '../db/client';
 import { ArtifactStore } from './artifacts/artifact-store';
 import { DEFAULT_PORT, ensureAdminToken, farmHome } from './home';
 import { buildApp } from './http/app';
+import { cutSilentConnections } from './http/connection-deadline';
 import { AuthLimiter } from './registry/auth-limiter';
 import { Reaper } from './registry/reaper';
 import { DeviceRegistry } from './registry/registry';
@@ -116,7 +117,11 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
     events,
     log,
   });
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // A client must send its request (an agent: its WebSocket upgrade) within this time and then
+  // its hello within helloTimeoutMs: an unauthenticated connection lives a few seconds at most.
+  const headersTimeout = Math.max(2000, opts.helloTimeoutMs);
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { headersTimeout } }) as Server;
+  cutSilentConnections(server, headersTimeout);
   hub.attach(server);
   let port: number;
   try {
