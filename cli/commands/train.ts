@@ -9,7 +9,7 @@ import { ValidationError } from '../../core/errors';
 import { createRng } from '../../core/rng';
 import { sampleConfig } from '../../core/sample';
 import { SPACES, type SpaceDef } from '../../core/space';
-import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from '../../trainer/data/fashion-mnist';
+import { DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, loadFashionMnist } from '../../trainer/data/fashion-mnist';
 import { splitData, type DataSplits } from '../../trainer/data/dataset';
 import { progressBar } from '../../trainer/train/progress';
 import { PS_PHASES, SCHEDULE_NAMES, getSchedule, jointSchedule, type PhaseName } from '../../trainer/train/schedules';
@@ -80,6 +80,9 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON line per finished phase')
     .action(async (opts: DataOpts & { space: string; schedule: string; joint?: boolean; phase?: string; resume?: string; teacher?: string; out: string; seed: string; maxSteps?: string; json?: boolean }) => {
       const space = parseSpace(opts.space);
+      if (space.inputChannels !== 1 || space.numClasses !== FASHION_MNIST_CLASSES.length) {
+        throw new ValidationError(`--space ${space.name} takes ${space.inputChannels}-channel images and ${space.numClasses} classes; the trainer's data is Fashion-MNIST (1 channel, 10 classes): use ofa-mbv3-mini`);
+      }
       const base = getSchedule(parseChoice(opts.schedule, '--schedule', SCHEDULE_NAMES));
       const schedule = opts.joint ? jointSchedule(base) : base;
       const phase = opts.phase === undefined ? undefined : parseChoice(opts.phase, '--phase', schedule.phases.map((p) => p.name) as PhaseName[]);

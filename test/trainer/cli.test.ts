@@ -44,6 +44,9 @@ describe('trainer CLI', () => {
     const data = await runCli(['train', '--data', join(dir, 'no-data'), '--out', join(dir, 'x.ofa')]);
     expect(data.code).toBe(2);
     expect(data.stderr).toMatch(/not found in .*no-data.*apt-get install dataset-fashion-mnist/);
+    const imagenet = await runCli(['train', '--space', 'ofa-mbv3-w1.0']);
+    expect(imagenet.code).toBe(2);
+    expect(imagenet.stderr).toMatch(/takes 3-channel images and 1000 classes.*use ofa-mbv3-mini/);
     const out = await runCli(['train', '--out', join(dir, 'x.pt')]);
     expect(out.code).toBe(2);
     const cfg = await runCli(['supernet', 'eval', '--checkpoint', checkpoint, '--config', '{"ks":[3]}']);
