@@ -34,6 +34,8 @@ export interface AgentOptions {
   maxConnectAttempts?: number;
   /** Unacknowledged results are resent this often while connected (and after every welcome). */
   resendAfterMs?: number;
+  /** After the coordinator says it could not apply a frame (its database may be down), results not yet acknowledged are resent this soon. */
+  retryAfterErrorMs?: number;
   /** Progress frames at most this often per job. */
   progressIntervalMs?: number;
 }
@@ -90,6 +92,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (restored > 0) log.info('outbox.restored', { results: restored });
 
   const resendAfterMs = opts.resendAfterMs ?? 30_000;
+  const retryAfterErrorMs = opts.retryAfterErrorMs ?? 2_000;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
   const progressIntervalMs = opts.progressIntervalMs ?? 1_000;
   let active: ActiveJob | null = null;
   /** A job that arrived while a cancelled one was still winding down. */
@@ -233,6 +237,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         conn.fatal(f.code, f.message);
       } else {
         log.warn('server.error', { code: f.code, message: f.message });
+        // A frame the coordinator could not apply may have been a result: try again soon, not in resendAfterMs.
+        if (f.code === 'internal' && outbox.size > 0 && !retryTimer && !stopping) {
+          retryTimer = setTimeout(() => {
+            retryTimer = null;
+            resendDue(true);
+          }, retryAfterErrorMs);
+        }
       }
     },
   } satisfies ToAgentHandlers;
@@ -270,6 +281,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   /** Aborts and waits (bounded) for the running job, then closes the backend. */
   const shutdown = async (end: ConnectionEnd | null, options: StopOptions): Promise<AgentExit> => {
     stopping = true;
+    if (retryTimer) clearTimeout(retryTimer);
     const job = active as ActiveJob | null;
     if (job) {
       const graceMs = options.graceMs ?? 5_000;

@@ -26,6 +26,19 @@ describe('result outbox', () => {
     expect(peer.frames('progress', 2)).toEqual([]);
   });
 
+  it('resends a result soon when the coordinator could not apply it (an internal error), not after resendAfterMs', async () => {
+    const peer = await ProtocolPeer.start({ heartbeatMs: 100 });
+    cleanup.push(() => peer.close());
+    const t = await startTestAgent(peer, { retryAfterErrorMs: 200 });
+    cleanup.push(() => t.agent.stop({ graceMs: 0 }));
+    peer.failResults = 2;
+    peer.sendJob(peer.addModel(tinyModel().bytes), 'j3', QUICK_SETTINGS);
+    await peer.waitFor('the result stored on its third sending', () => peer.stored.get('j3@1'), 10_000);
+    await peer.waitFor('outbox to empty', () => t.agent.status().outbox === 0);
+    expect(peer.frames('result').map((r) => r.jobId)).toEqual(['j3', 'j3', 'j3']);
+    expect(peer.connections).toBe(1);
+  });
+
   it('keeps unacknowledged results on disk; a restarted agent resends them', async () => {
     const peer = await ProtocolPeer.start({ heartbeatMs: 100 });
     cleanup.push(() => peer.close());

@@ -41,6 +41,8 @@ export class ProtocolPeer {
   /** Drop the connection instead of acknowledging the next N results. */
   dropBeforeAck = 0;
   acknowledge = true;
+  /** Answer the next N results with an `internal` error, storing nothing (the coordinator's database is down). */
+  failResults = 0;
   /** Answer the next N hellos as a rate-limited address would (error rate_limited, close 4001). */
   rateLimitNext = 0;
   private socket: WebSocket | null = null;
@@ -159,6 +161,9 @@ export class ProtocolPeer {
           this.socket = ws;
           ws.send(encodeFrame<ToAgentInput>({ type: 'welcome', deviceId: 'dev-1', deviceName: 'edge-test', heartbeatMs: this.opts.heartbeatMs ?? 200, serverTime: Date.now() }));
         }
+      } else if (frame.type === 'result' && authed && this.failResults > 0) {
+        this.failResults--;
+        ws.send(encodeFrame<ToAgentInput>({ type: 'error', code: 'internal', message: 'the coordinator could not handle "result"; it was not applied' }));
       } else if (frame.type === 'result' && authed) {
         const key = `${frame.jobId}@${frame.attempt}`;
         const isNew = !this.stored.has(key);
