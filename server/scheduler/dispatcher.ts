@@ -44,6 +44,11 @@ interface LinkState {
   busyElsewhere: boolean;
 }
 
+/** The first line of an error, bounded: database errors carry the query and its parameters (a whole model). */
+export function shortError(error: unknown): string {
+  return errorMessage(error).split('\n')[0].slice(0, 300);
+}
+
 /** Idle agents from which a dispatch round first asks which of them have work. */
 const PREFILTER_AT = 4;
 
@@ -210,7 +215,7 @@ export class Dispatcher {
       return;
     }
     this.running = this.round()
-      .catch((error) => this.opts.log(`dispatch round failed: ${errorMessage(error)}`))
+      .catch((error) => this.opts.log(`dispatch round failed: ${shortError(error)}`))
       .finally(() => {
         this.running = null;
         if (this.again && !this.stopped) {
@@ -265,8 +270,8 @@ export class Dispatcher {
     try {
       assignment = await this.assignment(job);
     } catch (error) {
-      this.opts.log(`job ${job.id}: could not prepare its model: ${errorMessage(error)}`);
-      await releaseJob(this.opts.db, { jobId: job.id, attempt: job.attempt, reason: `the coordinator could not build the model: ${errorMessage(error)}`, charge: true });
+      this.opts.log(`job ${job.id}: could not prepare its model: ${shortError(error)}`);
+      await releaseJob(this.opts.db, { jobId: job.id, attempt: job.attempt, reason: `the coordinator could not build the model: ${shortError(error)}`, charge: true });
       this.becameIdle(link);
       return;
     }

@@ -5,10 +5,11 @@
  * knowing about frames or sockets.
  */
 import type { WebSocket } from 'ws';
-import { errorMessage, FarmError } from '../../core/errors';
+import { FarmError } from '../../core/errors';
 import { mapDbError } from '../../db/errors';
 import { decodeFromAgent, encodeFrame, type FromAgent, type ToAgentInput, type Unversioned } from '../../core/protocol';
 import type { AgentLink, JobAssignment, JobRef } from '../scheduler/agent-link';
+import { shortError } from '../scheduler/dispatcher';
 
 /** WebSocket close codes the coordinator uses (4000-4999 are the application's). */
 export const CLOSE = {
@@ -28,6 +29,8 @@ export const CLOSE = {
 const MAX_PENDING_FRAMES = 64;
 /** Progress frames are dropped (silently) once this many frames wait. */
 const DROP_PROGRESS_AT = 4;
+/** Unexpected failures (a database outage fails every heartbeat) are logged at most this often per agent. */
+const FAILURE_LOG_EVERY_MS = 5000;
 
 const CODES: Record<string, string> = {
   AuthError: 'auth_failed',
@@ -73,6 +76,8 @@ export class AgentSession implements AgentLink {
   current: JobRef | null = null;
   /** False until the agent's first heartbeat says what it is doing (after a reconnect). */
   confirmed = false;
+  private lastFailureLog = 0;
+  private failuresNotLogged = 0;
   /** When a progress frame last reached the database (they are throttled). */
   lastProgressWrite = 0;
   readonly connectedAt = Date.now();
@@ -187,13 +192,27 @@ export class AgentSession implements AgentLink {
         // A value the database cannot hold (a NUL character, an out-of-range number) is bad input.
         const error = mapDbError(caught, `the "${frame.type}" frame`);
         const code = errorCode(error);
-        if (!(error instanceof FarmError)) this.opts.log(`agent ${this.deviceName}: "${frame.type}" failed: ${error instanceof Error ? error.stack : errorMessage(error)}`);
+        if (!(error instanceof FarmError)) this.logFailure(frame.type, error);
         this.sendError(code, error instanceof FarmError ? error.message : `the coordinator could not handle "${frame.type}"; it was not applied`);
         if (frame.type === 'hello' && !this.authenticated) this.close(CLOSE.noHello, 'hello refused');
       } finally {
         this.pending--;
       }
     });
+  }
+
+  /** Logs an unexpected failure: its first line and where it came from, at most every few seconds per agent. */
+  private logFailure(type: string, error: unknown): void {
+    const now = Date.now();
+    if (now - this.lastFailureLog < FAILURE_LOG_EVERY_MS) {
+      this.failuresNotLogged++;
+      return;
+    }
+    const more = this.failuresNotLogged > 0 ? ` (${this.failuresNotLogged} more failures since the last one logged)` : '';
+    this.lastFailureLog = now;
+    this.failuresNotLogged = 0;
+    const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((l) => l.trimStart().startsWith('at ')).slice(0, 4).join('\n') : '';
+    this.opts.log(`agent ${this.deviceName}: "${type}" failed: ${shortError(error)}${more}${frames ? `\n${frames}` : ''}`);
   }
 
   private onClose(code: number, reason: string): void {
