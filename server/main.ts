@@ -15,6 +15,7 @@ import { DEFAULT_PORT, ensureAdminToken, farmHome } from './home';
 import { buildApp } from './http/app';
 import { cutSilentConnections } from './http/connection-deadline';
 import { AuthLimiter } from './registry/auth-limiter';
+import { LivenessWriter } from './registry/liveness';
 import { Reaper } from './registry/reaper';
 import { DeviceRegistry } from './registry/registry';
 import { Dispatcher } from './scheduler/dispatcher';
@@ -87,7 +88,8 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
   const closeDb = hooks.db ? async () => {} : () => db.close();
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const limiter = new AuthLimiter();
-  const registry = new DeviceRegistry(db.db, limiter);
+  const liveness = new LivenessWriter(db.db, { flushMs: Math.max(50, Math.min(250, opts.heartbeatMs, opts.offlineAfterMs / 4)), log });
+  const registry = new DeviceRegistry(db.db, limiter, liveness);
   const artifacts = new ArtifactStore(db.db);
   const events = new FarmEventBus(log);
   const twinRefits = new TwinRefitter(db.db, { log });
@@ -131,6 +133,7 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
     throw error;
   }
   reaper.start();
+  liveness.start();
   void reaper.tick();
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${shownHost}:${port}`;
@@ -140,6 +143,7 @@ export async function startCoordinator(input: CoordinatorOptionsInput = {}, hook
   const stop = () =>
     (stopping ??= (async () => {
       await hub.stop();
+      await liveness.stop();
       await reaper.stop();
       await dispatcher.stop();
       await twinRefits.stop();

@@ -129,6 +129,22 @@ export async function touchDevice(db: Db, id: string, opts: { status?: 'online' 
   return row ?? null;
 }
 
+/** Heartbeats of many devices at once (one statement): last seen now, with the given status. */
+export async function touchDevices(db: Db, ids: readonly string[], opts: { status: 'online' | 'busy'; now?: Date }): Promise<number> {
+  if (ids.length === 0) return 0;
+  const now = nowSql(opts.now);
+  const rows = await db
+    .update(devices)
+    .set({
+      status: opts.status,
+      statusSince: sql`(case when ${devices.status} = ${opts.status} then ${devices.statusSince} else ${now} end)`,
+      lastSeenAt: now,
+    })
+    .where(and(inArray(devices.id, ids as string[]), isNull(devices.removedAt)))
+    .returning({ id: devices.id });
+  return rows.length;
+}
+
 /**
  * The agent is gone (disconnected, or silent past the timeout): offline, and its leased jobs go
  * back to the queue (charged as a failed attempt). Returns the released jobs.

@@ -13,6 +13,7 @@ import type { SettledJob } from '../../db/queries/job-settle';
 import type { DeviceRow } from '../../db/schema/devices';
 import { generateToken, hashToken } from '../../db/secrets';
 import type { AuthLimiter } from './auth-limiter';
+import type { LivenessWriter } from './liveness';
 
 /** A device as the API shows it: never its token hash. */
 export interface DeviceView {
@@ -66,6 +67,8 @@ export class DeviceRegistry {
   constructor(
     private readonly db: Db,
     private readonly limiter: AuthLimiter,
+    /** Batches heartbeat writes; without it each heartbeat is written at once. */
+    private readonly liveness: LivenessWriter | null = null,
   ) {}
 
   /** Registers a device; the token is returned here once and never again. */
@@ -146,11 +149,13 @@ export class DeviceRegistry {
 
   /** A sign of life: online, or busy while measuring. */
   async seen(deviceId: string, busy: boolean): Promise<void> {
-    await touchDevice(this.db, deviceId, { status: busy ? 'busy' : 'online' });
+    if (this.liveness) this.liveness.mark(deviceId, busy);
+    else await touchDevice(this.db, deviceId, { status: busy ? 'busy' : 'online' });
   }
 
   /** Offline now; its leased jobs return to the queue, charged. */
   async offline(deviceId: string, reason: string): Promise<SettledJob[]> {
+    this.liveness?.forget(deviceId);
     return markDeviceOffline(this.db, deviceId, { reason });
   }
 }
