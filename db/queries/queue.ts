@@ -170,11 +170,16 @@ export async function getJobContext(db: Db, id: number): Promise<JobContext | nu
 export async function setJobArtifact(db: Db, jobId: number, sha256: string): Promise<JobRow> {
   const job = await getJob(db, jobId);
   if (!job) throw new NotFoundError(`no job ${jobId}`);
+  await setSweepArtifact(db, job, sha256);
+  return (await getJob(db, jobId))!;
+}
+
+/** Like setJobArtifact for a job already at hand: one statement (dispatch calls it for every new sweep's subnet). */
+export async function setSweepArtifact(db: Db, job: Pick<JobRow, 'sweepId' | 'subnetId' | 'partKey'>, sha256: string): Promise<void> {
   const target = job.subnetId ? eq(jobs.subnetId, job.subnetId) : eq(jobs.partKey, job.partKey!);
   await withDbErrors('job artifact', () =>
     db.update(jobs).set({ artifactSha256: sha256 }).where(and(eq(jobs.sweepId, job.sweepId), target)),
   );
-  return (await getJob(db, jobId))!;
 }
 
 /** Leased jobs, of one device or all (for a coordinator restoring state, or dashboards). */

@@ -9,7 +9,7 @@ import { isSpaceName, SPACES, type SpaceDef } from '../../core/space';
 import type { Db } from '../../db/client';
 import { putArtifactBase64, readArtifactBytes } from '../../db/queries/artifact-blobs';
 import { findArtifactFor, getArtifactInfo } from '../../db/queries/artifacts';
-import { setJobArtifact, type JobContext } from '../../db/queries/queue';
+import { setSweepArtifact, type JobContext } from '../../db/queries/queue';
 import type { ArtifactInfo } from '../../db/schema/artifacts';
 import { exportSubnet } from '../../models/export';
 import { randomSupernetWeights } from '../../models/random-weights';
@@ -31,6 +31,7 @@ export class ArtifactStore {
   private readonly weights = new Map<string, SupernetWeights>();
   private readonly building = new Map<string, Promise<unknown>>();
   private readonly sizes = new Map<string, number>();
+  private readonly builtFor = new Map<string, Pick<ArtifactInfo, 'sha256' | 'size'>>();
   /** Models built or served lately: an agent downloads a model right after it was built. */
   private readonly recent: ByteLru;
 
@@ -53,7 +54,7 @@ export class ArtifactStore {
         if (b.model) this.recent.set(b.sha256, b.model);
         return b;
       });
-      if (ctx.job.artifactSha256 !== built.sha256) await setJobArtifact(this.db, ctx.job.id, built.sha256);
+      if (ctx.job.artifactSha256 !== built.sha256) await setSweepArtifact(this.db, ctx.job, built.sha256);
       return { sha256: built.sha256, bytes: built.bytes, inputShape: built.inputShape };
     }
     if (!ctx.subnet) throw new FarmError(`job ${ctx.job.id} has neither a subnet nor a part`);
@@ -68,9 +69,18 @@ export class ArtifactStore {
         return { sha256: info.sha256, bytes: info.size, inputShape };
       }
     }
-    const info = await this.once(`subnet/${subnet.id}/${weightsKey}`, () => this.build(space, ctx, seed, weightsKey));
-    if (ctx.job.artifactSha256 !== info.sha256) await setJobArtifact(this.db, ctx.job.id, info.sha256);
+    const key = `subnet/${subnet.id}/${weightsKey}`;
+    const info = this.builtFor.get(key) ?? (await this.once(key, () => this.build(space, ctx, seed, weightsKey)));
+    this.rememberBuilt(key, info);
+    if (ctx.job.artifactSha256 !== info.sha256) await setSweepArtifact(this.db, ctx.job, info.sha256);
     return { sha256: info.sha256, bytes: info.size, inputShape };
+  }
+
+  /** subnet and weights -> its stored model (immutable: the same export gives the same bytes). */
+  private rememberBuilt(key: string, info: Pick<ArtifactInfo, 'sha256' | 'size'>): void {
+    if (this.builtFor.has(key)) return;
+    if (this.builtFor.size >= 100_000) this.builtFor.delete(this.builtFor.keys().next().value!);
+    this.builtFor.set(key, { sha256: info.sha256, size: info.size });
   }
 
   /** Sizes of stored artifacts (immutable: a sha256 names its bytes for ever). */
