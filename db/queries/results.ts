@@ -64,7 +64,7 @@ function checkMeasurement(m: Measurement): void {
   if (m.samplesMs.length > 100_000) throw new ValidationError(`measurement.samplesMs has ${m.samplesMs.length} samples; at most 100000`);
 }
 
-function measurementRow(job: JobRow, attempt: number, m: Measurement, counted: boolean): NewMeasurementRow {
+export function measurementRow(job: JobRow, attempt: number, m: Measurement, counted: boolean): NewMeasurementRow {
   const s = m.stats;
   return {
     jobId: job.id,
@@ -94,10 +94,15 @@ function measurementRow(job: JobRow, attempt: number, m: Measurement, counted: b
   };
 }
 
-export async function recordResult(db: Db, input: RecordResultInput): Promise<RecordedResult> {
+/** The checks a result passes before any database work (ValidationError otherwise). */
+export function checkResultInput(input: RecordResultInput): void {
   if (!Number.isSafeInteger(input.jobId) || input.jobId < 1) throw new ValidationError(`job id must be a positive integer, got ${input.jobId}`);
   if (!Number.isSafeInteger(input.attempt) || input.attempt < 1) throw new ValidationError(`attempt must be a positive integer, got ${input.attempt}`);
   checkMeasurement(input.measurement);
+}
+
+export async function recordResult(db: Db, input: RecordResultInput): Promise<RecordedResult> {
+  checkResultInput(input);
   const now = nowSql(input.now);
   return withDbErrors('measurement', () =>
     db.transaction(async (tx): Promise<RecordedResult> => {

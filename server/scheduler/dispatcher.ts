@@ -12,12 +12,13 @@ import type { Measurement } from '../../core/measurement';
 import type { Db } from '../../db/client';
 import type { SettledJob } from '../../db/queries/job-settle';
 import { extendLease, getJob, getJobContext, leaseNextJob, listLeasedJobs, parseJobId, releaseJob } from '../../db/queries/queue';
-import { recordResult, type RecordedResult } from '../../db/queries/results';
+import type { RecordedResult } from '../../db/queries/results';
 import type { JobRow } from '../../db/schema/jobs';
 import { devicesWithWork, sweepCompletion } from '../../db/queries/dispatch';
 import type { FarmEventBus } from '../events';
 import type { ArtifactStore } from '../artifacts/artifact-store';
 import type { AgentLink, JobAssignment, JobRef } from './agent-link';
+import { ResultBatcher } from './result-batcher';
 
 export interface DispatcherOptions {
   db: Db;
@@ -61,8 +62,11 @@ export class Dispatcher {
   private readonly announced = new Set<number>();
   /** Leases taken / jobs sent, for benchmarks and logs. */
   readonly stats = { leased: 0, sent: 0, results: 0, dispatchMs: 0 };
+  private readonly results: ResultBatcher;
 
-  constructor(private readonly opts: DispatcherOptions) {}
+  constructor(private readonly opts: DispatcherOptions) {
+    this.results = new ResultBatcher(opts.db);
+  }
 
   get connected(): number {
     return this.links.size;
@@ -138,9 +142,8 @@ export class Dispatcher {
   }
 
   async result(link: AgentLink, ref: JobRef, measurement: Measurement): Promise<RecordedResult> {
-    const recorded = await recordResult(this.opts.db, { jobId: parseJobId(ref.jobId), attempt: ref.attempt, deviceId: link.deviceId, measurement });
+    const recorded = await this.results.record({ jobId: parseJobId(ref.jobId), attempt: ref.attempt, deviceId: link.deviceId, measurement });
     this.stats.results++;
-    if (recorded.stored) this.opts.onResult?.(recorded);
     if (link.current?.jobId === ref.jobId && link.current.attempt === ref.attempt) this.becameIdle(link);
     if (recorded.outcome !== 'duplicate') {
       this.poke();
@@ -149,7 +152,7 @@ export class Dispatcher {
       // After the ack: the agent need not wait for bookkeeping.
       if (recorded.outcome !== 'late' && recorded.outcome !== 'requeued') {
         const sweepId = recorded.job.sweepId;
-        setImmediate(() => void this.announceIfFinished(sweepId).catch((error) => this.opts.log(`sweep ${sweepId}: ${errorMessage(error)}`)));
+        setImmediate(() => void this.announceIfFinished(sweepId, recorded).catch((error) => this.opts.log(`sweep ${sweepId}: ${errorMessage(error)}`)));
       }
     }
     return recorded;
@@ -197,12 +200,16 @@ export class Dispatcher {
     for (const sweepId of finished) void this.announceIfFinished(sweepId).catch((error) => this.opts.log(`sweep ${sweepId}: ${errorMessage(error)}`));
   }
 
-  /** Emits `sweep-finished` once when a sweep has no job left. */
-  async announceIfFinished(sweepId: number): Promise<void> {
+  /**
+   * Emits `sweep-finished` once when a sweep has no job left, and hands the result that finished
+   * it to `onResult` (twins refit then; asking for every result cost two queries per result).
+   */
+  async announceIfFinished(sweepId: number, last?: RecordedResult): Promise<void> {
     if (this.announced.has(sweepId)) return;
     const sweep = await sweepCompletion(this.opts.db, sweepId);
     if (!sweep || sweep.status === 'active' || sweep.remaining > 0 || this.announced.has(sweepId)) return;
     this.announced.add(sweepId);
+    if (last?.stored) this.opts.onResult?.(last);
     if (this.announced.size > 10_000) this.announced.delete(this.announced.values().next().value!);
     this.opts.events.emit('sweep-finished', { sweepId, deviceId: sweep.deviceId, space: sweep.space, state: sweep.status });
   }
@@ -251,10 +258,12 @@ export class Dispatcher {
       const withWork = await devicesWithWork(this.opts.db, idle.map((s) => s.link.deviceId));
       candidates = idle.filter((s) => withWork.has(s.link.deviceId));
     }
-    const concurrency = this.opts.concurrency ?? 8;
-    for (let i = 0; i < candidates.length; i += concurrency) {
-      await Promise.all(candidates.slice(i, i + concurrency).map((s) => this.dispatchOne(s)));
-    }
+    // A pool of workers, not chunks: one slow lease does not hold up the others.
+    let next = 0;
+    const worker = async () => {
+      while (next < candidates.length) await this.dispatchOne(candidates[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 8, candidates.length) }, worker));
     this.stats.dispatchMs += performance.now() - started;
   }
 
