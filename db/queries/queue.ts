@@ -14,7 +14,7 @@ import { parts, subnets, type PartRow, type SubnetRow } from '../schema/subnets'
 import { sweeps, type SweepRow } from '../schema/sweeps';
 import { withDbErrors } from '../errors';
 import { settleLeased, type SettledJob } from './job-settle';
-import { advisoryXactLock } from './raw';
+import { rowsOf } from './raw';
 import { nowSql, plusMs } from './time';
 
 /** Longest lease one call may ask for (a day): a lost agent must not hold a job for ever. */
@@ -52,25 +52,24 @@ export interface LeaseRequest {
 export async function leaseNextJob(db: Db, req: LeaseRequest): Promise<JobRow | null> {
   checkLeaseMs(req.leaseMs);
   const now = nowSql(req.now);
+  // Four round trips (this runs for every dispatch): the device with its host's lock, then one
+  // UPDATE whose sub-select checks the host is idle and picks the job FOR UPDATE SKIP LOCKED.
   return db.transaction(async (tx) => {
-    const [device] = await tx.select({ hostKey: devices.hostKey, removedAt: devices.removedAt }).from(devices).where(eq(devices.id, req.deviceId));
-    if (!device || device.removedAt) return null;
-    await advisoryXactLock(tx, hostLockName(device.hostKey));
-    const [busy] = await tx
+    const [device] = rowsOf<{ host_key: string }>(
+      await tx.execute(
+        sql`select ${devices.hostKey} as host_key, pg_advisory_xact_lock(hashtextextended(${hostLockName('')} || ${devices.hostKey}, 0)) as locked
+          from ${devices} where ${devices.id} = ${req.deviceId} and ${devices.removedAt} is null`,
+      ),
+    );
+    if (!device) return null;
+    const hostBusy = sql`exists (select 1 from ${jobs} as j2 join ${devices} as d2 on d2.id = j2.device_id where j2.status = 'leased' and d2.host_key = ${device.host_key})`;
+    const next = tx
       .select({ id: jobs.id })
       .from(jobs)
-      .innerJoin(devices, eq(devices.id, jobs.deviceId))
-      .where(and(eq(jobs.status, 'leased'), eq(devices.hostKey, device.hostKey)))
-      .limit(1);
-    if (busy) return null;
-    const [next] = await tx
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(eq(jobs.deviceId, req.deviceId), eq(jobs.status, 'queued'), lte(jobs.notBefore, now)))
+      .where(and(eq(jobs.deviceId, req.deviceId), eq(jobs.status, 'queued'), lte(jobs.notBefore, now), sql`not ${hostBusy}`))
       .orderBy(asc(jobs.notBefore), asc(jobs.id))
       .limit(1)
       .for('update', { skipLocked: true });
-    if (!next) return null;
     const [leased] = await tx
       .update(jobs)
       .set({
@@ -81,9 +80,9 @@ export async function leaseNextJob(db: Db, req: LeaseRequest): Promise<JobRow | 
         leaseExpiresAt: plusMs(now, req.leaseMs),
         updatedAt: now,
       })
-      .where(eq(jobs.id, next.id))
+      .where(sql`${jobs.id} = (${next})`)
       .returning();
-    return leased;
+    return leased ?? null;
   });
 }
 
