@@ -28,7 +28,7 @@ export class ResultBatcher {
     if (input.measurement.status === 'failed') return recordResult(this.db, input);
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (this.writers < (this.opts.writers ?? 2)) void this.write();
+      if (this.writers < (this.opts.writers ?? 3)) void this.write();
     });
   }
 
@@ -36,7 +36,7 @@ export class ResultBatcher {
     this.writers++;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.opts.maxBatch ?? 200);
+        const batch = this.queue.splice(0, this.opts.maxBatch ?? 50);
         if (batch.length === 1) {
           await recordResult(this.db, batch[0].input).then(batch[0].resolve, batch[0].reject);
           continue;
