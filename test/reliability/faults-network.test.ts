@@ -38,7 +38,9 @@ describeEachDb('network faults between agent and coordinator (real processes)', 
     const s1 = await cluster.startSweep(server.url, 'edge-1', 3, { minTimedMs: 2500 });
     await cluster.waitOutput(agent, jobStarted(1), 'job 1 to start');
     await new Promise((r) => setTimeout(r, 500));
-    await proxy.outage(1000);
+    // Short enough that the reconnect backoff (0.5 s, then 1 s, jittered) lands well inside the
+    // offline timeout even on a loaded machine.
+    await proxy.outage(300);
     await cluster.waitOutput(agent, /agent\.welcome/, 'the agent to be welcomed again', 2);
 
     // 2. acks lost: job 2's result is stored but the agent never hears so; then the link drops

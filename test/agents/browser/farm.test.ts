@@ -78,6 +78,8 @@ describeEachDb('browser agent end to end', (getDb) => {
     expect(lines.join('')).toMatch(/info job\.measured agent=browser/);
     // What a person sees on the page.
     await page().getByText(/median [\d.]+ ms, CV [\d.]+, \d+ runs/).waitFor({ timeout: 10_000 });
+    // The page counts a job once its result is handed over, which can be after the sweep is done.
+    await page().getByText(/3 measured on this page/).waitFor({ timeout: 10_000 });
     const text = await page().locator('body').innerText();
     expect(text).toContain('Connected as chromium-1');
     expect(text).toMatch(/3 measured on this page/);
