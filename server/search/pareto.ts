@@ -89,15 +89,23 @@ export function normaliseBudgets(budgets: readonly number[]): number[] {
 
 /**
  * `count` budgets spread evenly from just above the smallest predicted latency (x1.05, so the
- * search has room) to the largest, rounded to 0.01 ms.
+ * search has room) to the largest, in steps of 0.01 ms or 3 significant digits where that is
+ * finer (so a 0.004 ms device gets 0.0042 ms, not 0), rounded up so none falls below the smallest.
  */
 export function autoBudgets(range: LatencyRange, count = 10): number[] {
   if (!Number.isInteger(count) || count < 1) throw new ValidationError(`--auto needs a positive budget count, got ${count}`);
   const lo = range.min.latency * 1.05;
   const hi = Math.max(range.max.latency, lo);
-  const round = (v: number) => Math.round(v * 100) / 100;
-  if (count === 1) return [round(hi)];
-  return normaliseBudgets(Array.from({ length: count }, (_, i) => Math.max(round(lo + ((hi - lo) * i) / (count - 1)), round(lo))));
+  if (count === 1) return [roundBudgetUp(hi)];
+  return normaliseBudgets(Array.from({ length: count }, (_, i) => roundBudgetUp(lo + ((hi - lo) * i) / (count - 1))));
+}
+
+function roundBudgetUp(value: number): number {
+  if (!(value > 0) || !Number.isFinite(value)) return value;
+  const exponent = Math.min(-2, Math.floor(Math.log10(value)) - 2);
+  // Guard against binary noise (0.0042 / 1e-4 = 41.99999...) before rounding up.
+  const steps = Math.ceil(Number((value * 10 ** -exponent).toPrecision(12)));
+  return Number((steps * 10 ** exponent).toFixed(-exponent));
 }
 
 export function computeFront(request: FrontRequest): ParetoFront {

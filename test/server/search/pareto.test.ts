@@ -64,6 +64,17 @@ describe('Pareto fronts', () => {
     for (let i = 1; i < 10; i++) expect(budgets[i]).toBeGreaterThan(budgets[i - 1]);
   });
 
+  it('keeps --auto budgets feasible and distinct on a device measured in microseconds', () => {
+    const at = (ms: number) => ({ config: sampleConfig(w10, createRng(1)), latency: ms });
+    const budgets = autoBudgets({ min: at(0.004), max: at(0.0113) }, 5);
+    expect(budgets).toHaveLength(5);
+    expect(budgets[0]).toBeGreaterThanOrEqual(0.0042);
+    expect(budgets[0]).toBeLessThan(0.0043);
+    expect(budgets[4]).toBeCloseTo(0.0113, 6);
+    for (const b of budgets) expect(String(b).replace(/^0\.0*/, '').length).toBeLessThanOrEqual(3);
+    for (let i = 1; i < 5; i++) expect(budgets[i]).toBeGreaterThan(budgets[i - 1]);
+  });
+
   it('names infeasible and malformed budgets', () => {
     expect(() => computeFront({ space: w10, latency, objective: accuracy, budgets: [0.5, 6], seed: 0 })).toThrow(InfeasibleError);
     expect(() => computeFront({ space: w10, latency, objective: accuracy, budgets: [0.5, 6], seed: 0 })).toThrow(/fits 0.5 ms on analytic test device/);
