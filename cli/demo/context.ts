@@ -17,6 +17,23 @@ export interface DemoOptions {
   seed: number;
   /** Stop when done instead of serving until Ctrl-C. */
   exit: boolean;
+  /** `demo --train`: a trained supernet and an accuracy predictor before the sweep (null: off). */
+  train: DemoTrainOptions | null;
+}
+
+export interface DemoTrainOptions {
+  /** Use this checkpoint instead of training (else the farm home's, else train the quick schedule). */
+  checkpoint?: string;
+  /** Cap every training phase at N steps (smoke runs, tests). */
+  maxSteps?: number;
+  /** Train and recalibrate on the first N training images only (smoke runs, tests). */
+  trainLimit?: number;
+  /** Evaluate accuracy on the first N held-out images only. */
+  validLimit?: number;
+  /** Subnets measured for the accuracy dataset. */
+  accuracyCount: number;
+  /** Fashion-MNIST directory. */
+  data?: string;
 }
 
 export interface DemoDevice {
@@ -32,6 +49,8 @@ export interface DemoContext {
   coordinator: Coordinator;
   client: FarmClient;
   devices: DemoDevice[];
+  /** The trained supernet checkpoint (`demo --train`), set by the train step. */
+  checkpoint?: string;
   /** Lines printed at the end, after the results (URLs, next commands). */
   notes: string[];
   /** Run in reverse order on exit. */
