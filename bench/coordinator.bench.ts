@@ -8,29 +8,17 @@
  */
 import { createHash } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import postgres from 'postgres';
 import WebSocket from 'ws';
-import type { MeasurementInput } from '../core/measurement';
 import { encodeFrame, type FromAgentInput, type JobFrame, type ToAgent } from '../core/protocol';
 import type { SpaceName } from '../core/space';
 import { openDb, type DbHandle } from '../db/client';
 import { startCoordinator, type Coordinator } from '../server/main';
 import type { Benchmark, BenchContext } from './run';
+import { cannedMeasurement } from './support/canned-measurement';
+import { BENCH_PG_URL, withScratchDatabase } from './support/scratch-postgres';
 
-const PG_URL = process.env.OFA_FARM_BENCH_PG_URL ?? process.env.OFA_FARM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN = 'bench-admin-token-0123456789';
 
-function canned(): MeasurementInput {
-  const now = Date.now();
-  return {
-    status: 'ok',
-    stats: { runs: 30, minMs: 1, medianMs: 1, meanMs: 1, p90Ms: 1, maxMs: 1, stdMs: 0, cv: 0 },
-    samplesMs: Array(30).fill(1),
-    provenance: { runtime: 'bench', runtimeVersion: '0', executionProvider: 'none', threads: 1, inputShape: [1], clockSource: 'none', warmupRuns: 0, warmupMs: 0 },
-    startedAt: now,
-    finishedAt: now,
-  };
-}
 
 /** An agent that downloads each model once (like the real cache) and answers every job at once. */
 class InstantAgent {
@@ -83,7 +71,7 @@ class InstantAgent {
       this.cache.add(job.model.sha256);
     }
     this.sent.set(`${job.jobId}/${job.attempt}`, performance.now());
-    this.send({ type: 'result', jobId: job.jobId, attempt: job.attempt, measurement: canned() });
+    this.send({ type: 'result', jobId: job.jobId, attempt: job.attempt, measurement: cannedMeasurement('bench') });
   }
 
   reset(): void {
@@ -160,24 +148,14 @@ async function runScenario(ctx: BenchContext, label: string, handle: DbHandle, s
 }
 
 async function withPostgres<T>(fn: (handle: DbHandle) => Promise<T>): Promise<T | null> {
-  const admin = postgres(PG_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
-  const name = `ofa_bench_${Date.now().toString(36)}`;
-  try {
-    await admin.unsafe(`create database "${name}"`);
-  } catch {
-    await admin.end({ timeout: 1 }).catch(() => {});
-    return null;
-  }
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  const handle = await openDb({ kind: 'postgres', url: url.toString() });
-  try {
-    return await fn(handle);
-  } finally {
-    await handle.close();
-    await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
-    await admin.end({ timeout: 2 });
-  }
+  return withScratchDatabase('ofa_bench', async (url) => {
+    const handle = await openDb({ kind: 'postgres', url });
+    try {
+      return await fn(handle);
+    } finally {
+      await handle.close();
+    }
+  });
 }
 
 const SCENARIOS: Scenario[] = [
@@ -198,7 +176,7 @@ const bench: Benchmark = {
         await pglite.close();
       }
       const done = await withPostgres((handle) => runScenario(ctx, 'postgres', handle, s));
-      if (done === null) ctx.print(`postgres unreachable at ${PG_URL}: skipped`);
+      if (done === null) ctx.print(`postgres unreachable at ${BENCH_PG_URL}: skipped`);
     }
     ctx.print('"new subnets": models exported (seeded random weights), stored and downloaded once each; "re-measure": the same subnets again');
   },

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { randomInput } from '../agents/edge/backend';
+import { seededInput } from '../agents/runtime/model-input';
 import { summarize, type MeasurementSettings } from '../core/measurement';
 
 interface Jobs {
@@ -19,7 +19,7 @@ const jobs = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Jobs;
 const s = jobs.settings;
 for (const model of jobs.models) {
   const session = await ort.InferenceSession.create(model.path, { executionProviders: ['cpu'], intraOpNumThreads: jobs.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-  const feeds = { input: new ort.Tensor('float32', randomInput(model.shape), model.shape) };
+  const feeds = { input: new ort.Tensor('float32', seededInput(model.shape), model.shape) };
   const warmStart = performance.now();
   for (let n = 0; n < s.maxRuns && (n < s.warmupRuns || performance.now() - warmStart < s.warmupMinMs); n++) await session.run(feeds);
   const samples: number[] = [];

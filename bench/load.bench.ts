@@ -13,12 +13,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { CoordinatorProcess } from './load/coordinator-process';
 import { SimAgent } from './load/sim-agent';
+import { BENCH_PG_URL, withScratchDatabase } from './support/scratch-postgres';
 import type { Benchmark, BenchContext } from './run';
 
-const PG_URL = process.env.OFA_FARM_BENCH_PG_URL ?? process.env.OFA_FARM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN = 'load-bench-admin-token-0123456789';
 const SCALE = Number(process.env.OFA_FARM_LOAD_SCALE ?? 1);
 const ONLY = process.env.OFA_FARM_LOAD_ONLY;
@@ -63,23 +62,7 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T, index: num
 }
 
 async function withDatabase<T>(kind: Scenario['db'], fn: (dbUrl: string | null) => Promise<T>): Promise<T | null> {
-  if (kind === 'pglite') return fn(null);
-  const admin = postgres(PG_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
-  const name = `ofa_load_${Date.now().toString(36)}`;
-  try {
-    await admin.unsafe(`create database "${name}"`);
-  } catch {
-    await admin.end({ timeout: 1 }).catch(() => {});
-    return null;
-  }
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await fn(url.toString());
-  } finally {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
-    await admin.end({ timeout: 2 });
-  }
+  return kind === 'pglite' ? fn(null) : withScratchDatabase('ofa_load', fn);
 }
 
 async function runScenario(ctx: BenchContext, s: Scenario, dbUrl: string | null): Promise<void> {
@@ -147,7 +130,7 @@ const bench: Benchmark = {
       if (ONLY && !`${s.db}/${s.coordinators}/${s.agents}`.startsWith(ONLY)) continue;
       const scaled = { ...s, agents: Math.max(1, Math.round(s.agents * SCALE)) };
       const done = await withDatabase(s.db, (url) => runScenario(ctx, scaled, url));
-      if (done === null) ctx.print(`postgres unreachable at ${PG_URL}: ${s.agents} agents skipped`);
+      if (done === null) ctx.print(`postgres unreachable at ${BENCH_PG_URL}: ${s.agents} agents skipped`);
     }
   },
 };

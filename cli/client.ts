@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { hc } from 'hono/client';
-import { DeadlineError, FarmError, parseError, ValidationError, type SerializedError } from '../core/errors';
+import { DeadlineError, errorFromResponse, FarmError, ValidationError } from '../core/errors';
 import { DEFAULT_HOME, DEFAULT_PORT, readAdminToken } from '../server/home';
 import type { AppType } from '../server/http/app';
 
@@ -92,12 +92,5 @@ export type FarmClient = ReturnType<typeof farmClient>;
 export async function unwrap<T>(pending: Promise<{ ok: boolean; status: number; json(): Promise<T> }>): Promise<T> {
   const res = await pending;
   if (res.ok) return res.json();
-  let wire: SerializedError = { name: 'FarmError', message: `HTTP ${res.status}` };
-  try {
-    const body = (await res.json()) as unknown as { error?: SerializedError };
-    if (body?.error?.message) wire = body.error;
-  } catch {
-    // not JSON: keep the status line
-  }
-  throw parseError(wire);
+  throw await errorFromResponse(res);
 }

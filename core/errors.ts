@@ -67,6 +67,18 @@ export function parseError(wire: SerializedError): FarmError {
   return new Ctor(wire.message);
 }
 
+/** The typed error an HTTP error response carries in its `{ error: { name, message } }` body (else its status). */
+export async function errorFromResponse(res: { status: number; json(): Promise<unknown> }): Promise<FarmError> {
+  let wire: SerializedError = { name: 'FarmError', message: `HTTP ${res.status}` };
+  try {
+    const body = (await res.json()) as { error?: SerializedError } | null;
+    if (body?.error?.message) wire = body.error;
+  } catch {
+    // not JSON: keep the status line
+  }
+  return parseError(wire);
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

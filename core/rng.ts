@@ -39,14 +39,13 @@ function splitmix32(seed: number): () => number {
   };
 }
 
-export function createRng(seed: number | string): Rng {
-  const numericSeed = typeof seed === 'string' ? hashString(seed) : Math.floor(seed) >>> 0 ^ Math.floor(seed / 2 ** 32);
-  const init = splitmix32(numericSeed);
-  let a = init();
-  let b = init();
-  let c = init();
-  let d = init();
-  const nextU32 = (): number => {
+/** The raw sfc32 stream of 32-bit unsigned integers from a 128-bit state. */
+export function sfc32(a: number, b: number, c: number, d: number): () => number {
+  a >>>= 0;
+  b >>>= 0;
+  c >>>= 0;
+  d >>>= 0;
+  return () => {
     const t = (((a + b) >>> 0) + d) >>> 0;
     d = (d + 1) >>> 0;
     a = b ^ (b >>> 9);
@@ -55,6 +54,12 @@ export function createRng(seed: number | string): Rng {
     c = (c + t) >>> 0;
     return t;
   };
+}
+
+export function createRng(seed: number | string): Rng {
+  const numericSeed = typeof seed === 'string' ? hashString(seed) : Math.floor(seed) >>> 0 ^ Math.floor(seed / 2 ** 32);
+  const init = splitmix32(numericSeed);
+  const nextU32 = sfc32(init(), init(), init(), init());
   for (let i = 0; i < 12; i++) nextU32();
   let spareNormal: number | null = null;
 

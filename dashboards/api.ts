@@ -3,7 +3,7 @@
  * the server's routes, so no API type is written twice. Error bodies become typed FarmErrors.
  */
 import { hc, type InferResponseType } from 'hono/client';
-import { FarmError, parseError, type SerializedError } from '../core/errors';
+import { errorFromResponse, FarmError } from '../core/errors';
 import type { AppType } from '../server/http/app';
 
 export const client = hc<AppType>(globalThis.location?.origin ?? 'http://localhost');
@@ -34,14 +34,7 @@ export async function unwrap<T>(pending: Promise<{ ok: boolean; status: number; 
     throw new FarmError(`cannot reach the coordinator: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (res.ok) return res.json();
-  let wire: SerializedError = { name: 'FarmError', message: `HTTP ${res.status}` };
-  try {
-    const body = (await res.json()) as unknown as { error?: SerializedError };
-    if (body?.error?.message) wire = body.error;
-  } catch {
-    // not JSON: keep the status line
-  }
-  throw parseError(wire);
+  throw await errorFromResponse(res);
 }
 
 export const api = {

@@ -9,7 +9,7 @@
  * gives exactly the values of the full supernet. Tensors are generated lazily and cached.
  */
 import { ValidationError } from '../core/errors';
-import { createRng } from '../core/rng';
+import { createRng, sfc32 } from '../core/rng';
 import type { SpaceDef } from '../core/space';
 import { elementCount, supernetTensorShapes, supernetTensors, type SupernetWeights } from './supernet-tensors';
 
@@ -32,19 +32,8 @@ export function initKind(name: string): InitKind {
  */
 function streamFor(label: string): () => number {
   const seedRng = createRng(label);
-  let a = Math.floor(seedRng.next() * 4294967296) >>> 0;
-  let b = Math.floor(seedRng.next() * 4294967296) >>> 0;
-  let c = Math.floor(seedRng.next() * 4294967296) >>> 0;
-  let d = Math.floor(seedRng.next() * 4294967296) >>> 0;
-  return () => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = ((c << 21) | (c >>> 11)) >>> 0;
-    c = (c + t) >>> 0;
-    return t;
-  };
+  const word = () => Math.floor(seedRng.next() * 4294967296) >>> 0;
+  return sfc32(word(), word(), word(), word());
 }
 
 /** N(0, std) into every element (Box-Muller, both values of each pair used). */

@@ -8,18 +8,14 @@ import * as ort from 'onnxruntime-node';
 import { errorMessage } from '../../core/errors';
 import { failedMeasurement, type Provenance } from '../../core/measurement';
 import type { DeviceDescriptionInput } from '../../core/protocol';
-import { createRng } from '../../core/rng';
 import { abortReason, throwIfAborted } from '../runtime/abort';
 import { BackendClosedError, type BackendJob, type DeviceBackend } from '../runtime/backend';
+import { INPUT_SEED, seededInput } from '../runtime/model-input';
 import { nodeClock } from '../runtime/node-platform';
 import { timeRuns, timingMeasurement, type Clock, type ProvenanceBase } from '../runtime/timing';
 import { availableProviders, describeBackends, parseCpuInfo, parseOsRelease, type OrtBackendInfo } from './parse';
 
 export const EDGE_RUNTIME = 'onnxruntime-node';
-/** The input seed: every agent feeds the same numbers for the same shape. */
-export const INPUT_SEED = 'ofa-farm-input';
-/** Inputs larger than this are refused (a bad shape, not a model). */
-const MAX_INPUT_ELEMENTS = 64 * 1024 * 1024;
 
 export interface EdgeBackendOptions {
   /** Intra-op threads when the job does not say; default: every core. */
@@ -39,15 +35,6 @@ function ortBackends(): OrtBackendInfo[] {
   }
 }
 
-/** A seeded uniform [-1, 1) float32 input of `shape`. */
-export function randomInput(shape: readonly number[]): Float32Array {
-  const count = shape.reduce((p, d) => p * d, 1);
-  if (!Number.isSafeInteger(count) || count > MAX_INPUT_ELEMENTS) throw new Error(`input shape [${shape.join(', ')}] has ${count} elements, more than ${MAX_INPUT_ELEMENTS}`);
-  const rng = createRng(INPUT_SEED);
-  const data = new Float32Array(count);
-  for (let i = 0; i < count; i++) data[i] = rng.next() * 2 - 1;
-  return data;
-}
 
 const readText = (path: string) => readFile(path, 'utf8').catch(() => '');
 
@@ -145,7 +132,7 @@ export function createEdgeBackend(options: EdgeBackendOptions = {}): DeviceBacke
       try {
         const meta = current.inputMetadata.find((m) => m.name === job.inputName);
         if (meta?.isTensor && meta.type !== 'float32') return failed(`input "${job.inputName}" is ${meta.type}; this agent feeds float32`);
-        feeds = { [job.inputName]: new ort.Tensor('float32', randomInput(job.inputShape), job.inputShape) };
+        feeds = { [job.inputName]: new ort.Tensor('float32', seededInput(job.inputShape), job.inputShape) };
       } catch (error) {
         return failed(`bad input: ${errorMessage(error)}`);
       }

@@ -5,20 +5,9 @@
  * job, the time from the job frame's arrival to the ack of its stored result.
  */
 import WebSocket from 'ws';
-import type { MeasurementInput } from '../../core/measurement';
 import { encodeFrame, type FromAgentInput, type ToAgent, type Unversioned } from '../../core/protocol';
+import { cannedMeasurement } from '../support/canned-measurement';
 
-function canned(): MeasurementInput {
-  const now = Date.now();
-  return {
-    status: 'ok',
-    stats: { runs: 30, minMs: 1, medianMs: 1, meanMs: 1, p90Ms: 1, maxMs: 1, stdMs: 0, cv: 0 },
-    samplesMs: Array(30).fill(1),
-    provenance: { runtime: 'load-sim', runtimeVersion: '0', executionProvider: 'none', threads: 1, inputShape: [1], clockSource: 'none', warmupRuns: 0, warmupMs: 0 },
-    startedAt: now,
-    finishedAt: now,
-  };
-}
 
 export class SimAgent {
   private readonly ws: WebSocket;
@@ -44,7 +33,7 @@ export class SimAgent {
         } else if (frame.type === 'job') {
           const key = `${frame.jobId}/${frame.attempt}`;
           this.pending.set(key, performance.now());
-          this.send({ type: 'result', jobId: frame.jobId, attempt: frame.attempt, measurement: canned() });
+          this.send({ type: 'result', jobId: frame.jobId, attempt: frame.attempt, measurement: cannedMeasurement('load-sim') });
         } else if (frame.type === 'ack') {
           const key = `${frame.jobId}/${frame.attempt}`;
           const t0 = this.pending.get(key);

@@ -24,54 +24,33 @@ export function layoutOf(name: string, torchShape: readonly number[]): TensorLay
 
 /** Reorders PyTorch-layout values into the TensorFlow.js layout. */
 export function torchToTf(layout: TensorLayout, data: Float32Array): Float32Array {
-  const s = layout.torchShape;
-  switch (layout.kind) {
-    case 'plain':
-      return data.slice();
-    case 'pointwise':
-    case 'linear':
-      return transpose2d(data, s[0], s[1]);
-    case 'depthwise': {
-      const [c, , kh, kw] = s;
-      const out = new Float32Array(data.length);
-      for (let ch = 0; ch < c; ch++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[(y * kw + x) * c + ch] = data[(ch * kh + y) * kw + x];
-      return out;
-    }
-    case 'conv': {
-      const [o, i, kh, kw] = s;
-      const out = new Float32Array(data.length);
-      for (let a = 0; a < o; a++)
-        for (let b = 0; b < i; b++)
-          for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((y * kw + x) * i + b) * o + a] = data[((a * i + b) * kh + y) * kw + x];
-      return out;
-    }
-  }
+  return permute(layout, data, 'torch-to-tf');
 }
 
 /** Reorders TensorFlow.js-layout values back into the PyTorch layout. */
 export function tfToTorch(layout: TensorLayout, data: Float32Array): Float32Array {
+  return permute(layout, data, 'tf-to-torch');
+}
+
+/** Walks every element once, with its PyTorch and its TensorFlow.js flat index. */
+function permute(layout: TensorLayout, data: Float32Array, direction: 'torch-to-tf' | 'tf-to-torch'): Float32Array {
   const s = layout.torchShape;
-  switch (layout.kind) {
-    case 'plain':
-      return data.slice();
-    case 'pointwise':
-    case 'linear':
-      return transpose2d(data, s[1], s[0]);
-    case 'depthwise': {
-      const [c, , kh, kw] = s;
-      const out = new Float32Array(data.length);
-      for (let ch = 0; ch < c; ch++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[(ch * kh + y) * kw + x] = data[(y * kw + x) * c + ch];
-      return out;
-    }
-    case 'conv': {
-      const [o, i, kh, kw] = s;
-      const out = new Float32Array(data.length);
-      for (let a = 0; a < o; a++)
-        for (let b = 0; b < i; b++)
-          for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((a * i + b) * kh + y) * kw + x] = data[((y * kw + x) * i + b) * o + a];
-      return out;
-    }
+  if (layout.kind === 'plain') return data.slice();
+  if (layout.kind === 'pointwise' || layout.kind === 'linear') {
+    return direction === 'torch-to-tf' ? transpose2d(data, s[0], s[1]) : transpose2d(data, s[1], s[0]);
   }
+  const out = new Float32Array(data.length);
+  const move = direction === 'torch-to-tf' ? (torch: number, tf: number) => (out[tf] = data[torch]) : (torch: number, tf: number) => (out[torch] = data[tf]);
+  if (layout.kind === 'depthwise') {
+    const [c, , kh, kw] = s;
+    for (let ch = 0; ch < c; ch++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) move((ch * kh + y) * kw + x, (y * kw + x) * c + ch);
+    return out;
+  }
+  const [o, i, kh, kw] = s;
+  for (let a = 0; a < o; a++)
+    for (let b = 0; b < i; b++)
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) move(((a * i + b) * kh + y) * kw + x, ((y * kw + x) * i + b) * o + a);
+  return out;
 }
 
 /** rows x cols row-major -> cols x rows row-major. */

@@ -10,7 +10,7 @@ import { AbortedError } from '../../runtime/abort';
 import { performanceClock, timeRuns } from '../../runtime/timing';
 import type { WebProvider } from '../parse';
 import type { FromWorker, ToWorker } from './engine-messages';
-import { seededInput } from './inputs';
+import { seededInput } from '../../runtime/model-input';
 import { adapterFacts, type GpuAdapterLike } from './probe';
 import { settle, settleOptionsFor } from './settle';
 

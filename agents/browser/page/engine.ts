@@ -11,7 +11,7 @@ import { performanceClock, timingMeasurement, type ProvenanceBase } from '../../
 import type { WebProvider } from '../parse';
 import type { WorkerLoaded, WorkerReady } from './engine-messages';
 import { EngineWorker, type WorkerSource } from './engine-worker-client';
-import { INPUT_SEED } from './inputs';
+import { INPUT_SEED } from '../../runtime/model-input';
 import { adapterLabel, describeDevice, probeEnvironment, type PageEnvironment } from './probe';
 
 export interface PageBackendOptions extends WorkerSource {
