@@ -32,11 +32,12 @@ describeEachDb('network faults between agent and coordinator (real processes)', 
   it('resumes after a cut, resends a result whose ack was lost, and keeps a late result uncounted', async () => {
     const token = await cluster.addDevice(server.url, 'edge-1');
     const agent = cluster.startAgent('agent', token, proxy.url);
-    const jobStarted = (id: number) => new RegExp(`job\\.start .*jobId=${id} `);
+    // Its model comes through the proxy too: break the link only once it is downloaded.
+    const modelReady = (id: number) => new RegExp(`job\\.start .*jobId=${id} [\\s\\S]*model\\.downloaded`);
 
     // 1. a short cut mid-job: the lease is kept and the job measured once, as attempt 1
     const s1 = await cluster.startSweep(server.url, 'edge-1', 3, { minTimedMs: 2500 });
-    await cluster.waitOutput(agent, jobStarted(1), 'job 1 to start');
+    await cluster.waitOutput(agent, modelReady(1), "job 1's model to be downloaded");
     await new Promise((r) => setTimeout(r, 500));
     // Short enough that the reconnect backoff (0.5 s, then 1 s, jittered) lands well inside the
     // offline timeout even on a loaded machine.
@@ -44,7 +45,7 @@ describeEachDb('network faults between agent and coordinator (real processes)', 
     await cluster.waitOutput(agent, /agent\.welcome/, 'the agent to be welcomed again', 2);
 
     // 2. acks lost: job 2's result is stored but the agent never hears so; then the link drops
-    await cluster.waitOutput(agent, jobStarted(2), 'job 2 to start');
+    await cluster.waitOutput(agent, modelReady(2), "job 2's model to be downloaded");
     proxy.dropDownstream = true;
     await cluster.waitSweep([server.url], s1.id, (s) => s.progress.done >= 2, 'job 2 to be stored');
     await new Promise((r) => setTimeout(r, 300));
@@ -60,7 +61,7 @@ describeEachDb('network faults between agent and coordinator (real processes)', 
     // 3. down longer than the offline timeout while measuring: the lease is lost, the result late
     const s2 = await cluster.startSweep(server.url, 'edge-1', 1, { minTimedMs: 6500 }, 2);
     const late = 4;
-    await cluster.waitOutput(agent, jobStarted(late), 'the long job to start');
+    await cluster.waitOutput(agent, modelReady(late), "the long job's model to be downloaded");
     await new Promise((r) => setTimeout(r, 300));
     await proxy.outage(TIMINGS.offlineAfterMs + 1800);
     await cluster.waitSweep([server.url], s2.id, (s) => s.state === 'done', 'sweep 2 to finish');
