@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseSubnetConfigJson } from '../../core/config';
 import { ValidationError } from '../../core/errors';
+import { subnetId } from '../../core/subnet-id';
 import { checkpointWeights, readCheckpoint } from '../../models/checkpoint';
 import { exportSubnet } from '../../models/export';
 import { randomSupernetWeights } from '../../models/random-weights';
@@ -39,6 +40,8 @@ export function registerSubnetExportCommand(program: Command, ctx: CliContext): 
         const checkpoint = await readCheckpoint(opts.checkpoint);
         if (checkpoint.space !== space.name) throw new ValidationError(`--checkpoint ${opts.checkpoint} holds a ${checkpoint.space} supernet, not ${space.name}`);
         weights = checkpointWeights(checkpoint);
+        const warning = calibrationMismatch(checkpoint.meta.bnCalibratedFor, subnetId(space, config), opts.checkpoint);
+        if (warning) ctx.io.err.write(`ofa-farm: warning: ${warning}\n`);
       } else {
         weights = randomSupernetWeights(space, parseInteger(opts.seed ?? '0', '--seed', 0));
       }
@@ -52,4 +55,18 @@ export function registerSubnetExportCommand(program: Command, ctx: CliContext): 
       if (opts.json) writeJsonLine(ctx.io, summary);
       else ctx.io.out.write(`wrote ${opts.out}: ${(summary.bytes / 1e6).toFixed(1)} MB, ${summary.weightCount} weights, input [${result.inputShape.join(', ')}], sha256 ${summary.sha256}\n`);
     });
+}
+
+/**
+ * A checkpoint from `supernet calibrate` holds BN statistics recalibrated for one subnet (§5.5);
+ * another subnet exported from it runs on statistics measured for a different network, and its
+ * accuracy is not what the farm's accuracy records say.
+ */
+function calibrationMismatch(calibratedFor: unknown, id: string, path: string): string | null {
+  const target = (calibratedFor as { subnetId?: unknown } | undefined)?.subnetId;
+  if (typeof target !== 'string' || target === id) return null;
+  return (
+    `${path} holds BN statistics recalibrated for subnet ${target}, not for ${id}: this export uses statistics measured ` +
+    `for another network. Recalibrate for this config first (ofa-farm supernet calibrate --checkpoint <trained supernet> --config ...)`
+  );
 }

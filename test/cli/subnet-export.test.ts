@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxConfig, minConfig } from '../../core/config';
 import { SPACES } from '../../core/space';
+import { subnetId } from '../../core/subnet-id';
 import { checkpointWeights, readCheckpoint, writeCheckpoint } from '../../models/checkpoint';
 import { exportSubnet } from '../../models/export';
 import { randomSupernetWeights } from '../../models/random-weights';
@@ -16,11 +17,14 @@ const config = JSON.stringify(minConfig(mini, 24));
 const dir = mkdtempSync(join(tmpdir(), 'ofa-cli-export-'));
 const ckpt = join(dir, 'mini.ofa');
 const otherCkpt = join(dir, 'w10.ofa');
+const calibratedCkpt = join(dir, 'calibrated.ofa');
 
 beforeAll(async () => {
   await writeCheckpoint(ckpt, { space: 'ofa-mbv3-mini', phase: 'test', createdAt: '2025-01-01T00:00:00.000Z', tensors: randomSupernetWeights(mini, 9) });
   const w10 = SPACES['ofa-mbv3-w1.0'];
   await writeCheckpoint(otherCkpt, { space: 'ofa-mbv3-w1.0', phase: 'test', tensors: randomSupernetWeights(w10, 9) });
+  const calibratedFor = { subnetId: subnetId(mini, minConfig(mini, 24)), config: minConfig(mini, 24) };
+  await writeCheckpoint(calibratedCkpt, { space: 'ofa-mbv3-mini', phase: 'expand-2', meta: { bnCalibratedFor: calibratedFor }, tensors: randomSupernetWeights(mini, 9) });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -58,6 +62,17 @@ describe('ofa-farm subnet export', () => {
     expect(run.stdout).toMatch(/^wrote .*ckpt\.onnx: [\d.]+ MB, \d+ weights, input \[1, 1, 24, 24\], sha256 [0-9a-f]{64}\n$/);
     const expected = exportSubnet({ space: mini, config: minConfig(mini, 24), weights: checkpointWeights(await readCheckpoint(ckpt)) });
     expect(createHash('sha256').update(readFileSync(out)).digest('hex')).toBe(expected.sha256);
+  });
+
+  it('warns when the checkpoint\'s BN statistics were recalibrated for another subnet, and still exports', async () => {
+    const same = await runCli(['subnet', 'export', '--space', 'ofa-mbv3-mini', '--config', config, '--out', join(dir, 'same.onnx'), '--checkpoint', calibratedCkpt]);
+    expect([same.code, same.stderr]).toEqual([0, '']);
+    const other = JSON.stringify(maxConfig(mini, 24));
+    const run = await runCli(['subnet', 'export', '--space', 'ofa-mbv3-mini', '--config', other, '--out', join(dir, 'other.onnx'), '--checkpoint', calibratedCkpt]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`warning: ${calibratedCkpt} holds BN statistics recalibrated for subnet ${subnetId(mini, minConfig(mini, 24))}, not for ${subnetId(mini, maxConfig(mini, 24))}`);
+    expect(run.stderr).toMatch(/supernet calibrate/);
+    expect(existsSync(join(dir, 'other.onnx'))).toBe(true);
   });
 
   it('rejects --seed with --checkpoint, a checkpoint of another space, a missing checkpoint and a bad seed', async () => {
