@@ -65,8 +65,22 @@ const FARM_TABLES = Object.values(schema)
   .filter((value) => isTable(value))
   .map((table) => `"${getTableName(table as Parameters<typeof getTableName>[0])}"`);
 
+/**
+ * Empties every farm table. A write the previous test's coordinator still had in flight when it
+ * stopped (a disconnecting agent's lease release) can deadlock with the truncate; PostgreSQL
+ * cancels one side, and the truncate is simply tried again.
+ */
 async function resetDb(db: Db): Promise<void> {
-  await db.execute(sql.raw(`truncate ${FARM_TABLES.join(', ')} restart identity cascade`));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.execute(sql.raw(`truncate ${FARM_TABLES.join(', ')} restart identity cascade`));
+      return;
+    } catch (error) {
+      const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+      if (code !== '40P01' || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
 
 async function dropStale(admin: postgres.Sql): Promise<void> {
