@@ -9,8 +9,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { errorMessage } from '../../core/errors';
-import { ValidationError } from '../../core/errors';
+import { errorMessage, ValidationError } from '../../core/errors';
 import { SPACE_NAMES } from '../../core/space';
 import { MIN_ACCURACY_RECORDS } from '../../models/accuracy-predictor-fit';
 import { DEFAULT_HOME, DEFAULT_PORT } from '../../server/home';
