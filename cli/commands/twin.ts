@@ -4,6 +4,7 @@
  * refits now (twins also refit by themselves when a sweep on the device completes).
  */
 import type { Command } from 'commander';
+import type { SpaceName } from '../../core/space';
 import { clientFor, unwrap, withServerOptions, type ServerOptions } from '../client';
 import { commandGroup, type CliContext } from '../main';
 import { parseChoice, parseSpace } from '../options';
@@ -37,6 +38,15 @@ export function registerTwinCommands(program: Command, ctx: CliContext): void {
       return [t.space, t.version, `${t.family}${t.active ? ' *' : ''}`, String(m.basis ?? ''), pct(m.within5), pct(m.within10), pct(m.rmspe), typeof m.kendallTau === 'number' ? m.kendallTau.toFixed(3) : '-', t.nMeasurements];
     });
     ctx.io.out.write(formatTable(['space', 'version', 'family (* active)', 'judged on', '±5%', '±10%', 'RMSPE', 'Kendall τ', 'subnets'], rows));
+    for (const spaceName of newest.keys()) {
+      const { repeatability: r } = await unwrap(client.api.devices[':name'].repeatability.$get({ param: { name: opts.device }, query: { space: spaceName as SpaceName } }));
+      ctx.io.out.write(
+        r
+          ? `noise ceiling (${spaceName}): ${r.pairs} re-measurements of ${r.subnets} subnets agree within ±5% ${pct(r.within5)}, ±10% ${pct(r.within10)}, RMSPE ${pct(r.rmspe)}` +
+              `${r.kendallTau === null ? '' : `, τ ${r.kendallTau.toFixed(3)}`}; a twin judged on single measurements cannot be expected to do better\n`
+          : `noise ceiling (${spaceName}): unknown, no subnet measured twice (re-run a sweep's subnets with --strategy list, or keep anchors on)\n`,
+      );
+    }
   });
 
   withServerOptions(

@@ -5,6 +5,7 @@
  *        with run=ID it returns that stored front instead.
  *   GET  /api/devices/:name/fronts?space=S      the device's recent search runs
  *   GET  /api/devices/:name/twins?space=S       twin versions with their metrics (no model bodies)
+ *   GET  /api/devices/:name/repeatability?space=S  the noise ceiling: re-measured subnets' agreement
  *   POST /api/devices/:name/twins/refit {space}  fits a new twin version now (admin)
  *   POST /api/devices/:name/pareto/:run/verify   measures the run's chosen subnets on the device
  *        (a `list` sweep, no anchors); GET pareto?run=ID then shows measured against budget
@@ -13,12 +14,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors';
-import { SPACE_NAMES } from '../../core/space';
+import { SPACE_NAMES, SPACES } from '../../core/space';
 import type { Db } from '../../db/client';
 import { requireDeviceByName } from '../../db/queries/devices';
 import { jsonBody, queryParams } from '../http/validate';
 import { SweepRequest } from '../scheduler/sweeps';
-import { listTwinVersions, refitDeviceTwins } from '../twins/store';
+import { repeatability } from '../twins/repeatability';
+import { deviceRemeasurements, listTwinVersions, refitDeviceTwins } from '../twins/store';
 import { attachVerifySweep, latestRuns } from './front-store';
 import { computeDeviceFront, MAX_BUDGETS, storedFront } from './pareto-service';
 import { OBJECTIVE_NAMES } from './types';
@@ -56,6 +58,7 @@ const ParetoQuery = z.object({
 });
 
 const SpaceQuery = z.object({ space: z.enum(SPACE_NAMES).optional() });
+const RequiredSpaceQuery = z.object({ space: z.enum(SPACE_NAMES) });
 const RefitBody = z.object({ space: z.enum(SPACE_NAMES), statistic: z.enum(['median', 'min']).optional(), seed: z.number().int().min(0).optional() });
 
 const VerifyBody = z.object({ settings: SweepRequest.shape.settings }).default({});
@@ -99,6 +102,11 @@ export function searchRoutes(deps: SearchRouteDeps) {
       return c.json({
         twins: rows.map((r) => ({ id: r.id, space: r.space, family: r.family, version: r.version, active: r.active, metrics: r.metrics, nMeasurements: r.nMeasurements, createdAt: r.createdAt.toISOString() })),
       });
+    })
+    .get('/devices/:name/repeatability', queryParams(RequiredSpaceQuery), async (c) => {
+      const q = c.req.valid('query');
+      const device = await requireDeviceByName(deps.db, c.req.param('name'));
+      return c.json({ space: q.space, repeatability: repeatability(await deviceRemeasurements(deps.db, device.id, SPACES[q.space])) });
     })
     .post('/devices/:name/twins/refit', jsonBody(RefitBody), async (c) => {
       const body = c.req.valid('json');

@@ -13,6 +13,7 @@ import { subnets } from '../../db/schema/subnets';
 import { twins, type TwinMetrics as StoredTwinMetrics, type TwinRow } from '../../db/schema/twins';
 import type { LatencySample } from './families';
 import { fitTwins, type FamilyReport, type TwinFitReport, type TwinFitResult } from './fit';
+import type { RemeasuredSample } from './repeatability';
 import { LatencyTable } from './table';
 import { loadTwin, type LatencyTwin } from './twin';
 
@@ -25,21 +26,27 @@ export const MIN_TWIN_SAMPLES = 5;
 
 const column = (statistic: StoredStatistic) => (statistic === 'min' ? measurements.minMs : measurements.medianMs);
 
+/** A device's counted ok and unstable results in a space. */
+const countedResults = (deviceId: string, space: SpaceDef) =>
+  and(eq(measurements.deviceId, deviceId), eq(measurements.space, space.name), eq(measurements.counted, true), inArray(measurements.status, ['ok', 'unstable']));
+
 /** Measured subnets of a device (ok and unstable results, counted ones), one row per measurement. */
 export async function deviceSamples(db: Db, deviceId: string, space: SpaceDef, statistic: StoredStatistic = 'median'): Promise<LatencySample[]> {
   const rows = await db
     .select({ config: subnets.config, ms: column(statistic) })
     .from(measurements)
     .innerJoin(subnets, eq(subnets.id, measurements.subnetId))
-    .where(
-      and(
-        eq(measurements.deviceId, deviceId),
-        eq(measurements.space, space.name),
-        eq(measurements.counted, true),
-        inArray(measurements.status, ['ok', 'unstable']),
-      ),
-    );
+    .where(countedResults(deviceId, space));
   return rows.filter((r) => r.ms !== null && r.ms > 0).map((r) => ({ config: r.config as SubnetConfig, ms: r.ms as number }));
+}
+
+/** Every counted whole-subnet measurement of a device with its time, for the noise ceiling. */
+export async function deviceRemeasurements(db: Db, deviceId: string, space: SpaceDef): Promise<RemeasuredSample[]> {
+  const rows = await db
+    .select({ subnetId: measurements.subnetId, ms: measurements.medianMs, at: measurements.finishedAt })
+    .from(measurements)
+    .where(and(countedResults(deviceId, space), isNotNull(measurements.subnetId)));
+  return rows.filter((r) => r.subnetId && r.ms !== null && r.ms > 0).map((r) => ({ subnetId: r.subnetId as string, ms: r.ms as number, at: new Date(r.at).getTime() }));
 }
 
 /** The device's part table from its blocks sweeps (median over repeats), or null without one. */
@@ -47,15 +54,7 @@ export async function deviceTable(db: Db, deviceId: string, space: SpaceDef, sta
   const rows = await db
     .select({ key: measurements.partKey, ms: column(statistic) })
     .from(measurements)
-    .where(
-      and(
-        eq(measurements.deviceId, deviceId),
-        eq(measurements.space, space.name),
-        isNotNull(measurements.partKey),
-        eq(measurements.counted, true),
-        inArray(measurements.status, ['ok', 'unstable']),
-      ),
-    );
+    .where(and(countedResults(deviceId, space), isNotNull(measurements.partKey)));
   const byKey = new Map<string, number[]>();
   for (const row of rows) if (row.key && row.ms !== null && row.ms > 0) byKey.set(row.key, [...(byKey.get(row.key) ?? []), row.ms]);
   if (byKey.size === 0) return null;

@@ -27,6 +27,12 @@ describeEachDb('search routes', (getDb) => {
     expect((await refit.json()).version).toBe(1);
     const twins = await (await app.request(`/api/devices/${device.name}/twins?space=${w10.name}`)).json();
     expect(twins.twins.filter((t: { active: boolean }) => t.active)).toHaveLength(1);
+    // One measurement per subnet: the noise ceiling is unknown, and says so.
+    const ceiling = await (await app.request(`/api/devices/${device.name}/repeatability?space=${w10.name}`)).json();
+    expect(ceiling).toEqual({ space: w10.name, repeatability: null });
+    const noSpace = await app.request(`/api/devices/${device.name}/repeatability`);
+    expect(noSpace.status).toBe(400);
+    expect((await noSpace.json()).error.message).toMatch(/space/);
 
     const res = await app.request(`/api/devices/${device.name}/pareto?space=${w10.name}&auto=3&objective=macs&generations=5`);
     expect(res.status).toBe(200);
