@@ -19,7 +19,6 @@ import { BENCH_PG_URL, withScratchDatabase } from './support/scratch-postgres';
 
 const ADMIN = 'bench-admin-token-0123456789';
 
-
 /** An agent that downloads each model once (like the real cache) and answers every job at once. */
 class InstantAgent {
   private readonly ws: WebSocket;

@@ -35,7 +35,6 @@ function ortBackends(): OrtBackendInfo[] {
   }
 }
 
-
 const readText = (path: string) => readFile(path, 'utf8').catch(() => '');
 
 export function createEdgeBackend(options: EdgeBackendOptions = {}): DeviceBackend {
