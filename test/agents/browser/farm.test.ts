@@ -38,7 +38,12 @@ describeEachDb('browser agent end to end', (getDb) => {
   async function sweepCaughtMeasuring(): Promise<{ id: number; restartsBefore: number }> {
     const restartsBefore = agent.status().restarts;
     const sweep = await farm.startSweep({ device: 'chromium-1', count: 1, seed: Math.floor(Math.random() * 1e6), settings: LONGER });
-    await eventually(async () => agent.status().page?.phase === 'measuring', 'the page to be measuring', 90_000);
+    // This sweep's job: the status can still show the previous test's last job for a poll or two.
+    const measuringIt = () => {
+      const p = agent.status().page;
+      return p?.phase === 'measuring' && (p.jobLabel ?? '').startsWith(`sweep ${sweep.id} `);
+    };
+    await eventually(async () => measuringIt() || undefined, `the page to be measuring sweep ${sweep.id}`, 90_000);
     return { id: sweep.id, restartsBefore };
   }
 
