@@ -5,10 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../../bench/load/coordinator-process';
 import { BIN } from '../../helpers/cli';
+
+export { freePort };
 
 export const ADMIN = 'e2e-admin-token-0123456789abcdef';
 
@@ -21,16 +23,6 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export class FarmProcesses {
   readonly home = mkdtempSync(join(tmpdir(), 'ofa-farm-e2e-'));
